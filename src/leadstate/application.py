@@ -1,0 +1,822 @@
+"""The application service: the only door the API, the CLI and the jobs use.
+
+Each command is get, decide, save. Read-model rows travel with the events into the same
+transaction (see `leadstate.persistence`), so a search right after a command sees it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    IntegrityError,
+    RecordConflictError,
+    StoredEvent,
+)
+from eventsourcing.utils import Environment, EnvType
+
+from leadstate.domain import (
+    DEFAULT_MAX_PASSES,
+    DEFAULT_PASS_DELAY_MIN,
+    SYSTEM_DISPOSITIONS,
+    ActionParams,
+    Campaign,
+    CopySetting,
+    InvalidRequest,
+    Lead,
+    LeadAction,
+    LeadList,
+    LeadState,
+    Meta,
+    NotFound,
+    Skipped,
+    parse_params,
+    utcnow,
+)
+from leadstate.domain.criteria import SearchCriteria, parse_criteria
+from leadstate.domain.lead import EDITABLE_FIELDS
+from leadstate.loader import LoadRequest, LoadResult, LoadRow, check_rows
+from leadstate.persistence.base import Changes, Store
+from leadstate.persistence.crypto import Keyring
+from leadstate.persistence.mapper import ShreddingMapper
+from leadstate.projections import SyncProjection, definitions, lead_search
+from leadstate.projections.catalog import campaign_key
+from leadstate.settings import Settings
+
+T = TypeVar("T")
+
+ERASED_VALUE = "[erased]"
+
+
+@dataclass
+class ActionResult:
+    """The outcome of a lead action (the vendor's `LeadActionResult`, plus details)."""
+
+    action: LeadAction
+    update_count: int = 0
+    delete_count: int = 0
+    total: int = 0
+    processed: int = 0
+    dialer_refreshed: bool = False
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    new_list_id: int | None = None
+
+    @property
+    def error_message(self) -> str | None:
+        """A one-line summary of skipped leads, as the vendor's `errorMessage`."""
+        if not self.errors:
+            return None
+        shown = ", ".join(f"{e['leadId']} ({e['reason']})" for e in self.errors[:20])
+        more = f" and {len(self.errors) - 20} more" if len(self.errors) > 20 else ""
+        return f"{len(self.errors)} lead(s) skipped: {shown}{more}"
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    """A campaign's pass settings."""
+
+    campaign_id: int
+    max_passes: int
+    pass_delay_min: int
+
+
+class LeadstateApp(Application[UUID]):
+    """Leads, lists and campaigns, event-sourced, with synchronous read models."""
+
+    name = "leadstate"
+
+    def __init__(self, settings: Settings, env: EnvType | None = None) -> None:
+        self.settings = settings
+        base: dict[str, str] = {}
+        if settings.is_postgres:
+            base.update(settings.postgres_env())
+        else:
+            base["SQLITE_DBNAME"] = str(settings.sqlite_path())
+            base["SQLITE_LOCK_TIMEOUT"] = "30"
+        base.update(env or {})
+        super().__init__(base)
+        self.store = self._make_store()
+        self.keyring = Keyring(self.store.load_keys, self.store.store_keys)
+        assert isinstance(self.mapper, ShreddingMapper)
+        self.mapper.keyring = self.keyring
+        self.tables = self._setup_read_models()
+        self.projection = SyncProjection(self.tables)
+
+    # -- construction ----------------------------------------------------------------
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
+        """SQLite or PostgreSQL, with our recorders."""
+        if self.settings.is_postgres:
+            from leadstate.persistence.postgres import LeadstatePostgresFactory
+
+            return LeadstatePostgresFactory(env)
+        from leadstate.persistence.sqlite import LeadstateSQLiteFactory, LeadstateSQLitePool
+
+        factory = LeadstateSQLiteFactory(env)
+        assert isinstance(factory.datastore.pool, LeadstateSQLitePool)
+        factory.datastore.pool.synchronous = self.settings.sqlite_synchronous
+        return factory
+
+    def construct_mapper(self) -> ShreddingMapper:
+        """A mapper that encrypts contact data per lead."""
+        return ShreddingMapper(transcoder=self.construct_transcoder())
+
+    def _make_store(self) -> Store:
+        if self.settings.is_postgres:
+            from leadstate.persistence.postgres import LeadstatePostgresRecorder, PostgresStore
+
+            assert isinstance(self.recorder, LeadstatePostgresRecorder)
+            pg_store = PostgresStore(self.recorder.datastore, self.recorder.events_table_name)
+            self.recorder.store = pg_store
+            return pg_store
+        from leadstate.persistence.sqlite import LeadstateSQLiteRecorder, SQLiteStore
+
+        assert isinstance(self.recorder, LeadstateSQLiteRecorder)
+        sqlite_store = SQLiteStore(self.recorder.datastore)
+        self.recorder.store = sqlite_store
+        return sqlite_store
+
+    def _setup_read_models(self) -> dict[str, str]:
+        self.store.script(self.store.infrastructure_sql())
+        tables: dict[str, str] = {}
+        for model in definitions():
+            with self.store.read() as cur:
+                cur.execute(
+                    "SELECT table_name FROM "
+                    f"{self.store.qualify('ls_projections')} WHERE name = {self.store.ph}",
+                    (model.name,),
+                )
+                row = cur.fetchone()
+            if row is not None:
+                tables[model.name] = row[0] if not isinstance(row, dict) else row["table_name"]
+                continue
+            self.store.script(model.render(self.store.qualify(model.table), model.table))
+            with self.store.write() as cur:
+                ph = self.store.ph
+                cur.execute(
+                    f"INSERT INTO {self.store.qualify('ls_projections')} "
+                    f"(name, version, table_name, position) VALUES ({ph}, {ph}, {ph}, {ph}) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    (model.name, model.version, model.table, 0),
+                )
+            tables[model.name] = model.table
+        return tables
+
+    # -- saving ----------------------------------------------------------------------
+
+    def save(  # type: ignore[override]
+        self, *objs: Aggregate | DomainEventProtocol[UUID] | None, **kwargs: Any
+    ) -> Any:
+        """Save aggregates with their read-model rows and key changes, atomically."""
+        aggregates = [o for o in objs if isinstance(o, Aggregate)]
+        new_leads = [
+            a.id
+            for a in aggregates
+            if isinstance(a, Lead)
+            and a.pending_events
+            and a.pending_events[0].originator_version == 1
+        ]
+        if new_leads:
+            self.keyring.ensure(new_leads)
+        changes: Changes = self.projection.changes_for(aggregates)
+        recordings = super().save(*objs, changes=changes, **kwargs)
+        if changes.shred:
+            self.keyring.forget(changes.shred)
+        return recordings
+
+    def _retrying(self, attempt: Callable[[], T], attempts: int = 8) -> T:
+        """Run get-decide-save again when another writer got there first."""
+        for n in range(attempts):
+            try:
+                return attempt()
+            except (RecordConflictError, IntegrityError):
+                if n == attempts - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.005 * (2**n)))
+        raise AssertionError("unreachable")
+
+    # -- reading aggregates ----------------------------------------------------------
+
+    def _fold(self, stored: Sequence[StoredEvent]) -> Any:
+        aggregate: Any = None
+        for item in stored:
+            aggregate = self.mapper.to_domain_event(item).mutate(aggregate)  # type: ignore[attr-defined]
+        return aggregate
+
+    def _leads(self, lead_ids: Iterable[int]) -> dict[int, Lead]:
+        """Many leads, folded from one query (deleted ones included)."""
+        ids = {lead_id: Lead.create_id(lead_id) for lead_id in lead_ids}
+        if not ids:
+            return {}
+        self.keyring.get_many(ids.values())
+        streams = self.store.select_streams(list(ids.values()))
+        out: dict[int, Lead] = {}
+        for lead_id, stream_id in ids.items():
+            events = streams.get(stream_id) or []
+            if events:
+                out[lead_id] = self._fold(events)
+        return out
+
+    def _lead(self, account_id: int, lead_id: int) -> Lead:
+        lead = self._leads([lead_id]).get(lead_id)
+        if lead is None or lead.account_id != account_id or lead.deleted:
+            raise NotFound(f"lead {lead_id} not found in account {account_id}")
+        return lead
+
+    def _campaign_settings(self, account_id: int, campaign_id: int) -> CampaignSettings:
+        with self.store.read() as cur:
+            cur.execute(
+                f"SELECT max_passes, pass_delay_min FROM {self.store.qualify(self.tables['campaigns'])} "
+                f"WHERE campaign_key = {self.store.ph}",
+                (campaign_key(account_id, campaign_id),),
+            )
+            row = cur.fetchone()
+        if row is None:
+            return CampaignSettings(campaign_id, DEFAULT_MAX_PASSES, DEFAULT_PASS_DELAY_MIN)
+        values = list(row.values()) if isinstance(row, dict) else list(row)
+        return CampaignSettings(campaign_id, int(values[0]), int(values[1]))
+
+    def _list(self, list_id: int) -> dict[str, Any] | None:
+        with self.store.read() as cur:
+            cur.execute(
+                "SELECT list_id, account_id, campaign_id, name FROM "
+                f"{self.store.qualify(self.tables['lead_lists'])} WHERE list_id = {self.store.ph}",
+                (list_id,),
+            )
+            row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(row) if isinstance(row, dict) else dict(zip(row.keys(), row, strict=True))
+
+    def _new_list(self, account_id: int, campaign_id: int, name: str, meta: Meta) -> LeadList:
+        list_id = self.store.allocate("list_id", 1)
+        lead_list = LeadList(
+            list_id=list_id,
+            account_id=account_id,
+            campaign_id=campaign_id,
+            name=name,
+            at=meta.at,
+            actor=meta.actor,
+            correlation_id=meta.correlation_id,
+        )
+        self.save(lead_list)
+        return lead_list
+
+    # -- campaigns -------------------------------------------------------------------
+
+    def get_campaign_settings(self, account_id: int, campaign_id: int) -> CampaignSettings:
+        """A campaign's pass settings (defaults until changed)."""
+        return self._campaign_settings(account_id, campaign_id)
+
+    def set_campaign_settings(
+        self, account_id: int, campaign_id: int, max_passes: int, pass_delay_min: int, actor: str
+    ) -> CampaignSettings:
+        """Change a campaign's pass settings."""
+        Campaign.check_settings(max_passes, pass_delay_min)
+
+        def attempt() -> CampaignSettings:
+            stream = self.store.select_streams([Campaign.create_id(account_id, campaign_id)])
+            events = next(iter(stream.values()))
+            if events:
+                campaign: Campaign = self._fold(events)
+                campaign.change_settings(max_passes, pass_delay_min, actor)
+            else:
+                campaign = Campaign(
+                    account_id=account_id,
+                    campaign_id=campaign_id,
+                    max_passes=max_passes,
+                    pass_delay_min=pass_delay_min,
+                    actor=actor,
+                )
+            self.save(campaign)
+            return CampaignSettings(campaign_id, campaign.max_passes, campaign.pass_delay_min)
+
+        return self._retrying(attempt)
+
+    # -- loading ---------------------------------------------------------------------
+
+    def load_leads(
+        self,
+        account_id: int,
+        campaign_id: int,
+        request: LoadRequest,
+        meta: Meta,
+        progress: Callable[[int], None] | None = None,
+    ) -> LoadResult:
+        """Load leads into a new list (or `listId`); bad rows are reported, good rows load."""
+        if campaign_id <= 0:
+            raise InvalidRequest("campaignId must be a positive number")
+        if len(request.leads) > self.settings.max_load_leads:
+            raise InvalidRequest(
+                f"at most {self.settings.max_load_leads} leads per request; "
+                f"got {len(request.leads)}"
+            )
+        if request.list_id is not None:
+            existing = self._list(request.list_id)
+            if (
+                existing is None
+                or existing["account_id"] != account_id
+                or existing["campaign_id"] != campaign_id
+            ):
+                raise NotFound(f"list {request.list_id} not found in campaign {campaign_id}")
+        result, good = check_rows(request, self._existing_phones(account_id, campaign_id, request))
+        if not good:
+            return result
+        if request.list_id is not None:
+            list_id = request.list_id
+        else:
+            name = request.description or f"API load {meta.at.isoformat()}"
+            list_id = self._new_list(account_id, campaign_id, name, meta).list_id
+        result.list_id = list_id
+        first_id = self.store.allocate("lead_id", len(good))
+        state = LeadState.PAUSED if request.list_state == "PAUSED" else LeadState.READY
+        batch: list[Lead] = []
+        done = 0
+        for offset, row in enumerate(good):
+            batch.append(
+                self._new_lead(
+                    row, first_id + offset, account_id, campaign_id, list_id, state, request, meta
+                )
+            )
+            if len(batch) >= 1000:
+                self.save(*batch)
+                done += len(batch)
+                batch = []
+                if progress:
+                    progress(done)
+        if batch:
+            self.save(*batch)
+            done += len(batch)
+            if progress:
+                progress(done)
+        result.leads_inserted = done
+        result.lead_ids = list(range(first_id, first_id + done))
+        return result
+
+    def _new_lead(
+        self,
+        row: LoadRow,
+        lead_id: int,
+        account_id: int,
+        campaign_id: int,
+        list_id: int,
+        state: LeadState,
+        request: LoadRequest,
+        meta: Meta,
+    ) -> Lead:
+        priority = 100 if request.dial_priority == "IMMEDIATE" else row.lead_priority
+        return Lead(
+            lead_id=lead_id,
+            account_id=account_id,
+            campaign_id=campaign_id,
+            list_id=list_id,
+            extern_id=row.extern_id,
+            contact=row.contact,
+            lead_state=state.value,
+            lead_priority=priority,
+            max_passes=row.max_passes,
+            lead_timezone=row.lead_timezone if request.time_zone_option == "EXPLICIT" else None,
+            caller_id=row.caller_id,
+            at=meta.at,
+            actor=meta.actor,
+            correlation_id=meta.correlation_id,
+        )
+
+    def _existing_phones(self, account_id: int, campaign_id: int, request: LoadRequest) -> set[str]:
+        if request.duplicate_handling != "REMOVE_ALL_EXISTING":
+            return set()
+        phones = sorted({r.phone for r in request.parsed_rows() if r.phone})
+        return self._phones_in_campaign(account_id, campaign_id, phones)
+
+    def _phones_in_campaign(
+        self, account_id: int, campaign_id: int, phones: Sequence[str], exclude: Iterable[int] = ()
+    ) -> set[str]:
+        found: set[str] = set()
+        excluded = set(exclude)
+        table = self.store.qualify(self.tables["lead_search"])
+        ph = self.store.ph
+        with self.store.read() as cur:
+            for start in range(0, len(phones), 500):
+                chunk = list(phones[start : start + 500])
+                marks = ", ".join([ph] * len(chunk))
+                cur.execute(
+                    f"SELECT lead_id, phone_norm FROM {table} WHERE account_id = {ph} "
+                    f"AND campaign_id = {ph} AND phone_norm IN ({marks})",
+                    (account_id, campaign_id, *chunk),
+                )
+                for row in cur.fetchall():
+                    values = list(row.values()) if isinstance(row, dict) else list(row)
+                    if values[0] not in excluded:
+                        found.add(values[1])
+        return found
+
+    # -- queries ---------------------------------------------------------------------
+
+    def search(
+        self,
+        account_id: int,
+        criteria: SearchCriteria,
+        *,
+        page: int = 0,
+        max_rows: int = 100,
+        sort: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """One page of matching leads, as search-result views."""
+        if page < 0:
+            raise InvalidRequest("page must be 0 or more")
+        if not 1 <= max_rows <= self.settings.max_rows:
+            raise InvalidRequest(f"maxRows must be between 1 and {self.settings.max_rows}")
+        order = lead_search.order_by(sort)
+        lists = self.store.qualify(self.tables["lead_lists"])
+        clause, params = lead_search.where(criteria, account_id, self.store.ph, lists)
+        table = self.store.qualify(self.tables["lead_search"])
+        ph = self.store.ph
+        with self.store.read() as cur:
+            cur.execute(
+                f"SELECT * FROM {table} WHERE {clause} ORDER BY {order} LIMIT {ph} OFFSET {ph}",
+                (*params, max_rows, page * max_rows),
+            )
+            rows = [self._as_dict(r) for r in cur.fetchall()]
+            names = self._list_names(cur, {r["list_id"] for r in rows})
+        return [lead_search.view_of(r, names.get(r["list_id"])) for r in rows]
+
+    def _as_dict(self, row: Any) -> dict[str, Any]:
+        return dict(row) if isinstance(row, dict) else dict(zip(row.keys(), row, strict=True))
+
+    def _list_names(self, cur: Any, list_ids: set[int]) -> dict[int, str]:
+        if not list_ids:
+            return {}
+        ph = self.store.ph
+        marks = ", ".join([ph] * len(list_ids))
+        cur.execute(
+            f"SELECT list_id, name FROM {self.store.qualify(self.tables['lead_lists'])} "
+            f"WHERE list_id IN ({marks})",
+            tuple(list_ids),
+        )
+        return {self._as_dict(r)["list_id"]: self._as_dict(r)["name"] for r in cur.fetchall()}
+
+    def count(self, account_id: int, criteria: SearchCriteria) -> int:
+        """How many leads match."""
+        lists = self.store.qualify(self.tables["lead_lists"])
+        clause, params = lead_search.where(criteria, account_id, self.store.ph, lists)
+        table = self.store.qualify(self.tables["lead_search"])
+        with self.store.read() as cur:
+            cur.execute(f"SELECT COUNT(*) AS n FROM {table} WHERE {clause}", params)
+            row = cur.fetchone()
+        return int(row["n"] if isinstance(row, dict) else row[0])
+
+    def matching_ids(self, account_id: int, criteria: SearchCriteria) -> list[int]:
+        """Every matching leadId, in leadId order."""
+        lists = self.store.qualify(self.tables["lead_lists"])
+        clause, params = lead_search.where(criteria, account_id, self.store.ph, lists)
+        table = self.store.qualify(self.tables["lead_search"])
+        with self.store.read() as cur:
+            cur.execute(f"SELECT lead_id FROM {table} WHERE {clause} ORDER BY lead_id", params)
+            return [int(r["lead_id"] if isinstance(r, dict) else r[0]) for r in cur.fetchall()]
+
+    def get_lead(
+        self,
+        account_id: int,
+        lead_id: int,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> dict[str, Any]:
+        """One lead as a search-result view; with `version`/`as_of`, rebuilt from its events."""
+        if version is None and as_of is None:
+            table = self.store.qualify(self.tables["lead_search"])
+            with self.store.read() as cur:
+                cur.execute(
+                    f"SELECT * FROM {table} WHERE lead_id = {self.store.ph} AND account_id = {self.store.ph}",
+                    (lead_id, account_id),
+                )
+                row = cur.fetchone()
+                if row is None:
+                    raise NotFound(f"lead {lead_id} not found in account {account_id}")
+                data = self._as_dict(row)
+                names = self._list_names(cur, {data["list_id"]})
+            return lead_search.view_of(data, names.get(data["list_id"]))
+        return self._lead_as_of(account_id, lead_id, version=version, as_of=as_of)
+
+    def _lead_as_of(
+        self, account_id: int, lead_id: int, *, version: int | None, as_of: datetime | None
+    ) -> dict[str, Any]:
+        stream = self.store.select_streams([Lead.create_id(lead_id)])
+        events = next(iter(stream.values()))
+        self.keyring.get_many([Lead.create_id(lead_id)])
+        lead: Lead | None = None
+        for stored in events:
+            domain_event = self.mapper.to_domain_event(stored)
+            if version is not None and stored.originator_version > version:
+                break
+            if as_of is not None and getattr(domain_event, "timestamp") > as_of:  # noqa: B009
+                break
+            lead = domain_event.mutate(lead)  # type: ignore[attr-defined]
+        if lead is None or lead.account_id != account_id:
+            raise NotFound(f"lead {lead_id} had no state at that point in account {account_id}")
+        view = lead_search.view_of(self._row_dict(lead), None)
+        view["deleted"] = lead.deleted
+        view["version"] = lead.version
+        if lead.personal_data_erased:
+            for key in lead_search.CONTACT_COLUMNS:
+                if key in view:
+                    view[key] = ERASED_VALUE
+            view["extraData"] = ERASED_VALUE
+        return view
+
+    @staticmethod
+    def _row_dict(lead: Lead) -> dict[str, Any]:
+        return dict(zip(lead_search.COLUMNS, lead_search.row_for(lead), strict=True))
+
+    # -- actions ---------------------------------------------------------------------
+
+    def prepare_action(
+        self,
+        account_id: int,
+        action_name: str,
+        param_map: dict[str, Any] | None,
+        criteria_body: Any,
+    ) -> tuple[LeadAction, ActionParams, SearchCriteria]:
+        """Validate everything up front: a bad request changes nothing (SPEC §2)."""
+        action = LeadAction.parse(action_name)
+        params = parse_params(action, param_map)
+        if action is LeadAction.EMAIL_LEADS:
+            raise InvalidRequest("EMAIL_LEADS is not available on this server yet")
+        criteria = parse_criteria(criteria_body)
+        if action is not LeadAction.DIALER_REFRESH and not criteria.has_selector():
+            raise InvalidRequest(
+                "an action needs at least one selecting criterion besides 'suppressed'; "
+                "to act on every lead of a campaign, give campaignIds"
+            )
+        if action is LeadAction.MOVE_TO_CAMPAIGN and params.list_id:
+            target = self._list(params.list_id)
+            if (
+                target is None
+                or target["account_id"] != account_id
+                or target["campaign_id"] != params.campaign_id
+            ):
+                raise InvalidRequest(
+                    f"LIST_ID {params.list_id} is not a list of campaign {params.campaign_id}"
+                )
+        return action, params, criteria
+
+    def apply_action(
+        self,
+        account_id: int,
+        action_name: str,
+        param_map: dict[str, Any] | None,
+        criteria_body: Any,
+        meta: Meta,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ActionResult:
+        """Apply a lead action to every lead the criteria select, in batches."""
+        action, params, criteria = self.prepare_action(
+            account_id, action_name, param_map, criteria_body
+        )
+        result = ActionResult(action=action)
+        if action is LeadAction.DIALER_REFRESH:
+            result.dialer_refreshed = True
+            return result
+        targets = self.matching_ids(account_id, criteria)
+        result.total = len(targets)
+        run = ActionRun(self, account_id, action, params, meta, result)
+        size = self.settings.batch_size
+        for start in range(0, len(targets), size):
+            batch = targets[start : start + size]
+            self._retrying(lambda b=batch: run.batch(b))  # type: ignore[misc]
+            result.processed += len(batch)
+            if progress:
+                progress(result.processed, result.total)
+        return result
+
+    def edit_lead(
+        self,
+        account_id: int,
+        lead_id: int,
+        campaign_id: int | None,
+        changes: dict[str, Any],
+        meta: Meta,
+        *,
+        replace: bool = False,
+    ) -> dict[str, Any]:
+        """Edit a lead's contact fields and settings (PUT replaces, PATCH merges)."""
+        checked = _check_edit(changes)
+
+        def attempt() -> None:
+            lead = self._lead(account_id, lead_id)
+            if campaign_id is not None and lead.campaign_id != campaign_id:
+                raise NotFound(f"lead {lead_id} not found in campaign {campaign_id}")
+            wanted = dict(checked)
+            if replace:
+                for name in lead_search.CONTACT_COLUMNS:
+                    wanted.setdefault(name, None)
+            lead.edit(wanted, meta)
+            self.save(lead)
+
+        self._retrying(attempt)
+        return self.get_lead(account_id, lead_id)
+
+    @staticmethod
+    def lead_states() -> list[str]:
+        """The lead states, hyphen spelling."""
+        return [s.value for s in LeadState]
+
+    @staticmethod
+    def system_dispositions() -> list[str]:
+        """The system dispositions."""
+        return list(SYSTEM_DISPOSITIONS)
+
+    def accounts(self) -> list[int]:
+        """Every account that has leads or lists."""
+        with self.store.read() as cur:
+            cur.execute(
+                f"SELECT DISTINCT account_id FROM {self.store.qualify(self.tables['lead_lists'])} "
+                "ORDER BY account_id"
+            )
+            return [int(r["account_id"] if isinstance(r, dict) else r[0]) for r in cur.fetchall()]
+
+
+def _check_edit(changes: dict[str, Any]) -> dict[str, Any]:
+    from leadstate.domain.lead import ACTION_ONLY_FIELDS
+
+    forbidden = sorted(k for k in changes if k in ACTION_ONLY_FIELDS)
+    if forbidden:
+        raise InvalidRequest(
+            f"{', '.join(forbidden)} cannot be edited; use a lead action to change them"
+        )
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key not in EDITABLE_FIELDS:
+            continue
+        if key in ("leadPriority", "maxPasses"):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise InvalidRequest(f"{key} must be a whole number")
+            if key == "maxPasses" and value is not None and value < 1:
+                raise InvalidRequest("maxPasses must be 1 or more")
+        elif key == "extendedLeadData":
+            if value is not None and not isinstance(value, dict):
+                raise InvalidRequest("extendedLeadData must be an object")
+        elif value is not None and not isinstance(value, str):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(value)
+            else:
+                raise InvalidRequest(f"{key} must be a string")
+        out[key] = value
+    return out
+
+
+class ActionRun:
+    """One action over many leads: the state that spans batches (copies, merges, lists)."""
+
+    def __init__(
+        self,
+        app: LeadstateApp,
+        account_id: int,
+        action: LeadAction,
+        params: ActionParams,
+        meta: Meta,
+        result: ActionResult,
+    ) -> None:
+        self.app = app
+        self.account_id = account_id
+        self.action = action
+        self.params = params
+        self.meta = meta
+        self.result = result
+        self.merged: set[int] = set()
+        self.target_list_id = params.list_id
+
+    def _target_list(self) -> int:
+        if not self.target_list_id:
+            created = self.app._new_list(
+                self.account_id, self.params.campaign_id, self.params.list_name, self.meta
+            )
+            self.target_list_id = created.list_id
+            self.result.new_list_id = created.list_id
+        return self.target_list_id
+
+    def batch(self, lead_ids: list[int]) -> None:
+        """Decide and save one batch; raises RecordConflictError to be retried whole."""
+        leads = self.app._leads(lead_ids)
+        originals: dict[int, Lead] = {}
+        if self.action is LeadAction.MANUAL_LEADS and self.params.merge_original:
+            wanted = {
+                lead.original_lead_id
+                for lead in leads.values()
+                if lead.original_lead_id and lead.original_lead_id not in leads
+            }
+            originals = self.app._leads(w for w in wanted if w is not None)
+        pool = {**originals, **leads}
+        changed: dict[int, Aggregate] = {}
+        errors: list[dict[str, Any]] = []
+        updates = deletes = 0
+        merged = set(self.merged)
+        moved_phones: set[str] = set()
+        existing_phones: set[str] = set()
+        if self.action is LeadAction.MOVE_TO_CAMPAIGN and self.params.ignore_duplicates:
+            phones = sorted({lead.phone for lead in leads.values() if lead.phone})
+            existing_phones = self.app._phones_in_campaign(
+                self.account_id, self.params.campaign_id, phones, exclude=lead_ids
+            )
+        copies: list[Lead] = []
+        for lead_id in lead_ids:
+            lead = leads.get(lead_id)
+            if lead is None or lead.account_id != self.account_id or lead.deleted:
+                errors.append({"leadId": lead_id, "reason": "deleted"})
+                continue
+            try:
+                if self.action is LeadAction.MOVE_TO_CAMPAIGN:
+                    if (
+                        self.params.ignore_duplicates
+                        and lead.phone
+                        and (lead.phone in existing_phones or lead.phone in moved_phones)
+                    ):
+                        raise Skipped("duplicate phone in target campaign")
+                    did = self._move(lead, copies)
+                    if did:
+                        moved_phones.add(lead.phone)
+                elif self.action is LeadAction.MANUAL_LEADS:
+                    did = self._manual(lead, pool, merged, changed)
+                else:
+                    did = lead.apply(self.action, self.params, self.meta)
+            except Skipped as skip:
+                errors.append({"leadId": lead_id, "reason": skip.reason})
+                continue
+            if did:
+                changed[lead_id] = lead
+                if self.action is LeadAction.DELETE_LEADS:
+                    deletes += 1
+                else:
+                    updates += 1
+        if copies:
+            first = self.app.store.allocate("lead_id", len(copies))
+            fresh = [
+                Lead.copy_of(
+                    c,
+                    lead_id=first + n,
+                    campaign_id=self.params.campaign_id,
+                    list_id=self._target_list(),
+                    meta=self.meta,
+                )
+                for n, c in enumerate(copies)
+            ]
+            for original, copy in zip(copies, fresh, strict=True):
+                if self.params.copy_setting is CopySetting.TRANSITION:
+                    original.transition(copy.lead_id, self.meta)
+                    changed[original.lead_id] = original
+            self.app.save(*changed.values(), *fresh)
+        elif changed:
+            self.app.save(*changed.values())
+        self.merged = merged
+        self.result.update_count += updates
+        self.result.delete_count += deletes
+        self.result.errors.extend(errors)
+
+    def _move(self, lead: Lead, copies: list[Lead]) -> bool:
+        if self.params.copy_setting is CopySetting.MOVE:
+            return lead.move(self.params.campaign_id, self._target_list(), self.meta)
+        if lead.deleted:
+            raise Skipped("deleted")
+        copies.append(lead)
+        return True
+
+    def _manual(
+        self, lead: Lead, pool: dict[int, Lead], merged: set[int], changed: dict[int, Aggregate]
+    ) -> bool:
+        if lead.lead_id in merged:
+            return False
+        did = lead.manual_pass(self.params, self.meta)
+        merged.add(lead.lead_id)
+        original_id = lead.original_lead_id
+        if self.params.merge_original and original_id and original_id not in merged:
+            original = pool.get(original_id)
+            if (
+                original is not None
+                and not original.deleted
+                and original.account_id == self.account_id
+            ):
+                try:
+                    original.manual_pass(self.params, self.meta)
+                    merged.add(original_id)
+                    changed[original_id] = original
+                except Skipped:
+                    pass
+        return did
+
+
+def new_meta(actor: str, correlation_id: str | None = None) -> Meta:
+    """A Meta stamped now, with a fresh correlation id unless one is given."""
+    return Meta(actor=actor, correlation_id=correlation_id or uuid.uuid4().hex, at=utcnow())
+
+
+__all__ = ["ActionResult", "CampaignSettings", "LeadstateApp", "new_meta"]

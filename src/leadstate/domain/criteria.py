@@ -1,0 +1,239 @@
+"""`CampaignLeadSearchCriteria` (SPEC §3), parsed and checked; no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from leadstate.domain.errors import InvalidRequest
+from leadstate.domain.values import LeadState, normalize_phone, parse_time
+
+
+class Operator(StrEnum):
+    """Comparison of a `ComparableSearchField`."""
+
+    GREATER_THAN = "GREATER_THAN"
+    LESS_THAN = "LESS_THAN"
+    EQUALS = "EQUALS"
+
+
+class Suppressed(StrEnum):
+    """The `suppressed` filter."""
+
+    ONLY_SUPPRESSED = "ONLY_SUPPRESSED"
+    ONLY_UNSUPPRESSED = "ONLY_UNSUPPRESSED"
+    ALL = "ALL"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """`operator` applied to a number (passes) or a time (to the second)."""
+
+    operator: Operator
+    value: int | datetime
+
+
+# JSON name -> attribute name, for the exact case-insensitive text matches.
+TEXT_FIELDS = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "address1": "address1",
+    "address2": "address2",
+    "city": "city",
+    "zip": "zip",
+    "emailAddress": "email",
+    "auxData1": "aux_data1",
+    "auxData2": "aux_data2",
+    "auxData3": "aux_data3",
+    "auxData4": "aux_data4",
+    "auxData5": "aux_data5",
+    "callerId": "caller_id",
+}
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    """Every field of the vendor's criteria; empty lists and None mean no filter."""
+
+    lead_ids: tuple[int, ...] = ()
+    extern_ids: tuple[str, ...] = ()
+    campaign_ids: tuple[int, ...] = ()
+    list_ids: tuple[int, ...] = ()
+    phones: tuple[str, ...] = ()
+    lead_states: tuple[str, ...] = ()
+    agent_dispositions: tuple[str, ...] = ()
+    system_dispositions: tuple[str, ...] = ()
+    physical_states: tuple[str, ...] = ()
+    lead_timezones: tuple[str, ...] = ()
+    text: tuple[tuple[str, str], ...] = ()
+    phone: str | None = None
+    suppressed: Suppressed = Suppressed.ALL
+    agent_id: int | None = None
+    pending_agent_id: int | None = None
+    lead_passes: Comparison | None = None
+    last_pass_time: Comparison | None = None
+    next_dial_time: Comparison | None = None
+    loaded_start: datetime | None = None
+    loaded_end: datetime | None = None
+    orphaned_only: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def has_selector(self) -> bool:
+        """True when any criterion but `suppressed` selects (SPEC §3, for actions)."""
+        for f in fields(self):
+            if f.name in ("suppressed", "extra"):
+                continue
+            value = getattr(self, f.name)
+            if value not in ((), None, False):
+                return True
+        return False
+
+
+def _list(name: str, value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidRequest(f"{name} must be a list")
+    return value
+
+
+def _ints(name: str, value: Any) -> tuple[int, ...]:
+    out = []
+    for item in _list(name, value):
+        if isinstance(item, bool) or not isinstance(item, int | str):
+            raise InvalidRequest(f"{name} must hold whole numbers, got {item!r}")
+        try:
+            out.append(int(item))
+        except ValueError:
+            raise InvalidRequest(f"{name} must hold whole numbers, got {item!r}") from None
+    return tuple(out)
+
+
+def _strs(name: str, value: Any) -> tuple[str, ...]:
+    out = []
+    for item in _list(name, value):
+        if isinstance(item, bool) or not isinstance(item, str | int):
+            raise InvalidRequest(f"{name} must hold strings, got {item!r}")
+        out.append(str(item))
+    return tuple(out)
+
+
+def _opt_int(name: str, value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidRequest(f"{name} must be a whole number, got {value!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidRequest(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _time(name: str, value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidRequest(f"{name} must be an ISO-8601 time string, got {value!r}")
+    try:
+        return parse_time(value)
+    except ValueError as error:
+        raise InvalidRequest(f"{name}: {error}") from None
+
+
+def _comparison(name: str, value: Any, *, is_time: bool) -> Comparison | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"{name} must be an object with operator and value")
+    try:
+        operator = Operator(str(value.get("operator", "")).upper())
+    except ValueError:
+        raise InvalidRequest(f"{name}.operator must be GREATER_THAN, LESS_THAN or EQUALS") from None
+    if value.get("value") is None:
+        raise InvalidRequest(f"{name}.value is required")
+    if is_time:
+        return Comparison(operator, _time(f"{name}.value", value["value"]))
+    number = _opt_int(f"{name}.value", value["value"])
+    assert number is not None
+    return Comparison(operator, number)
+
+
+def parse_criteria(body: dict[str, Any] | None) -> SearchCriteria:
+    """Parse a criteria JSON object; unknown fields are ignored, as the vendor does."""
+    data = body or {}
+    if not isinstance(data, dict):
+        raise InvalidRequest("search criteria must be a JSON object")
+    try:
+        states = tuple(
+            LeadState.parse(s).value for s in _strs("leadStates", data.get("leadStates"))
+        )
+    except ValueError as error:
+        raise InvalidRequest(f"leadStates: {error}") from None
+    timezones = []
+    for item in _list("leadTimezones", data.get("leadTimezones")):
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            timezones.append(item["name"])
+        elif isinstance(item, str):
+            timezones.append(item)
+        else:
+            raise InvalidRequest("leadTimezones must hold objects with a name")
+    text = []
+    for json_name, attr in TEXT_FIELDS.items():
+        value = data.get(json_name)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise InvalidRequest(f"{json_name} must be a string")
+        text.append((attr, str(value)))
+    suppressed_raw = data.get("suppressed") or "ALL"
+    try:
+        suppressed = Suppressed(str(suppressed_raw).upper())
+    except ValueError:
+        raise InvalidRequest(
+            "suppressed must be ONLY_SUPPRESSED, ONLY_UNSUPPRESSED or ALL"
+        ) from None
+    phone_raw = data.get("leadPhoneNum")
+    if phone_raw is not None and not isinstance(phone_raw, str | int):
+        raise InvalidRequest("leadPhoneNum must be a string")
+    orphaned = data.get("orphanedLeadsOnly") or False
+    if not isinstance(orphaned, bool):
+        raise InvalidRequest("orphanedLeadsOnly must be true or false")
+    return SearchCriteria(
+        lead_ids=_ints("leadIds", data.get("leadIds")),
+        extern_ids=_strs("externIds", data.get("externIds")),
+        campaign_ids=_ints("campaignIds", data.get("campaignIds")),
+        list_ids=_ints("listIds", data.get("listIds")),
+        phones=tuple(
+            p
+            for p in (
+                normalize_phone(x) for x in _strs("leadPhoneNumbers", data.get("leadPhoneNumbers"))
+            )
+            if p
+        ),
+        lead_states=states,
+        agent_dispositions=_strs("agentDispositions", data.get("agentDispositions")),
+        system_dispositions=_strs("systemDispositions", data.get("systemDispositions")),
+        physical_states=_strs("physicalStates", data.get("physicalStates")),
+        lead_timezones=tuple(timezones),
+        text=tuple(text),
+        phone=normalize_phone(str(phone_raw)) if phone_raw not in (None, "") else None,
+        suppressed=suppressed,
+        agent_id=_opt_int("agentId", data.get("agentId")),
+        pending_agent_id=_opt_int("pendingAgentId", data.get("pendingAgentId")),
+        lead_passes=_comparison(
+            "leadPassesCriteria", data.get("leadPassesCriteria"), is_time=False
+        ),
+        last_pass_time=_comparison(
+            "lastPassTimeCriteria", data.get("lastPassTimeCriteria"), is_time=True
+        ),
+        next_dial_time=_comparison(
+            "nextDialTimeCriteria", data.get("nextDialTimeCriteria"), is_time=True
+        ),
+        loaded_start=(
+            _time("loadedDtsStart", data["loadedDtsStart"]) if data.get("loadedDtsStart") else None
+        ),
+        loaded_end=_time("loadedDtsEnd", data["loadedDtsEnd"])
+        if data.get("loadedDtsEnd")
+        else None,
+        orphaned_only=orphaned,
+    )

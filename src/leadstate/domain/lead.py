@@ -1,0 +1,522 @@
+"""The Lead aggregate: every rule of SPEC §2 for one lead, as events on its own stream.
+
+Public command methods check and decide; private `@event` methods only assign, so a
+replay is deterministic and never re-checks. Contact data (personal data) travels in the
+`contact` attribute of the events that carry it; the persistence layer encrypts it with
+a per-lead key and erases it once that key is destroyed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from leadstate.domain.errors import InvalidRequest, Skipped
+from leadstate.domain.params import ActionParams, CallbackType, LeadAction
+from leadstate.domain.values import (
+    CALLBACK_STATES,
+    CONTACT_FIELDS,
+    LeadState,
+    normalize_phone,
+)
+
+LEAD_NAMESPACE = UUID("6f1c1a52-3c1e-4b8e-9a55-6a3d2b7f0c11")
+
+# Set by the persistence layer on events whose contact data was crypto-shredded.
+ERASED_MARKER = "__erased__"
+
+EDITABLE_FIELDS = (*CONTACT_FIELDS, "leadPriority", "maxPasses", "leadTimezone", "callerId")
+ACTION_ONLY_FIELDS = (
+    "leadState",
+    "leadPasses",
+    "suppressed",
+    "leadId",
+    "id",
+    "campaignId",
+    "listId",
+    "nextDialTime",
+    "lastPassDts",
+    "lastPassDisposition",
+    "pendingAgentId",
+    "accountId",
+    "externId",
+)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Who asked for a change, and under which request or job."""
+
+    actor: str
+    correlation_id: str
+    at: datetime
+
+
+def is_erased(contact: dict[str, Any]) -> bool:
+    """True when the contact data of an event was crypto-shredded."""
+    return bool(contact.get(ERASED_MARKER))
+
+
+class Lead(Aggregate):
+    """One lead's dialing state, with its contact data."""
+
+    @staticmethod
+    def create_id(lead_id: int) -> UUID:
+        """The stream id of lead `lead_id` (leadIds are unique in the service)."""
+        return uuid5(LEAD_NAMESPACE, f"lead:{lead_id}")
+
+    @event("Loaded")
+    def __init__(
+        self,
+        lead_id: int,
+        account_id: int,
+        campaign_id: int,
+        list_id: int,
+        extern_id: str,
+        contact: dict[str, Any],
+        lead_state: str,
+        lead_priority: int,
+        max_passes: int | None,
+        lead_timezone: str | None,
+        caller_id: str | None,
+        at: datetime,
+        actor: str,
+        correlation_id: str,
+        original_lead_id: int | None = None,
+    ) -> None:
+        self.lead_id = lead_id
+        self.account_id = account_id
+        self.campaign_id = campaign_id
+        self.list_id = list_id
+        self.extern_id = extern_id
+        self.contact: dict[str, Any] = dict(contact)
+        self.lead_state = lead_state
+        self.lead_passes = 0
+        self.max_passes = max_passes
+        self.next_dial_time: datetime | None = at
+        self.last_pass_dts: datetime | None = None
+        self.last_pass_disposition: str | None = None
+        self.agent_disposition: str | None = None
+        self.last_pass_agent_id: int | None = None
+        self.suppressed = False
+        self.pending_agent_id: int | None = None
+        self.lead_priority = lead_priority
+        self.lead_timezone = lead_timezone
+        self.caller_id = caller_id
+        self.loaded_dts = at
+        self.state_dts = at
+        self.original_lead_id = original_lead_id
+        self.deleted = False
+
+    class Copied(Aggregate.Created):
+        """A copy of another lead was created by MOVE_TO_CAMPAIGN (copy or transition)."""
+
+        lead_id: int
+        account_id: int
+        campaign_id: int
+        list_id: int
+        extern_id: str
+        contact: dict[str, Any]
+        lead_state: str
+        lead_priority: int
+        max_passes: int | None
+        lead_timezone: str | None
+        caller_id: str | None
+        at: datetime
+        actor: str
+        correlation_id: str
+        original_lead_id: int | None
+
+    @classmethod
+    def copy_of(
+        cls, original: Lead, *, lead_id: int, campaign_id: int, list_id: int, meta: Meta
+    ) -> Lead:
+        """A new READY lead in the target campaign with the original's data (SPEC §2 MOVE)."""
+        return cls._create(
+            cls.Copied,
+            id=cls.create_id(lead_id),
+            lead_id=lead_id,
+            account_id=original.account_id,
+            campaign_id=campaign_id,
+            list_id=list_id,
+            extern_id=original.extern_id,
+            contact=dict(original.contact),
+            lead_state=LeadState.READY.value,
+            lead_priority=original.lead_priority,
+            max_passes=original.max_passes,
+            lead_timezone=original.lead_timezone,
+            caller_id=original.caller_id,
+            at=meta.at,
+            original_lead_id=original.lead_id,
+            actor=meta.actor,
+            correlation_id=meta.correlation_id,
+        )
+
+    # -- reading ---------------------------------------------------------------------
+
+    @property
+    def state(self) -> LeadState:
+        """The lead's state as an enum."""
+        return LeadState(self.lead_state)
+
+    @property
+    def phone(self) -> str:
+        """The lead's phone, digits only."""
+        return normalize_phone(self.contact.get("leadPhone"))
+
+    @property
+    def personal_data_erased(self) -> bool:
+        """True once the lead's contact data was crypto-shredded."""
+        return is_erased(self.contact)
+
+    def _check_touchable(self, *, dnc_skips: bool) -> None:
+        if self.deleted:
+            raise Skipped("deleted")
+        if self.state is LeadState.TRANSITIONED:
+            raise Skipped("transitioned")
+        if dnc_skips and self.state is LeadState.DO_NOT_CALL:
+            raise Skipped("do-not-call")
+
+    # -- commands (check, then call one private @event method) ---------------------
+
+    def reset(self, meta: Meta) -> bool:
+        """RESET_LEADS: READY, passes 0, due now; reservation kept."""
+        self._check_touchable(dnc_skips=True)
+        if (
+            self.state is LeadState.READY
+            and self.lead_passes == 0
+            and self.next_dial_time is not None
+            and self.next_dial_time <= meta.at
+        ):
+            return False
+        self._reset(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
+        return True
+
+    @event("Reset")
+    def _reset(self, at: datetime, actor: str, correlation_id: str) -> None:
+        self.lead_state = LeadState.READY.value
+        self.lead_passes = 0
+        self.next_dial_time = at
+        self.state_dts = at
+
+    def ready(self, meta: Meta) -> bool:
+        """READY_LEADS: state READY, nothing else."""
+        self._check_touchable(dnc_skips=True)
+        if self.state is LeadState.READY:
+            return False
+        self._ready(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
+        return True
+
+    @event("Readied")
+    def _ready(self, at: datetime, actor: str, correlation_id: str) -> None:
+        self.lead_state = LeadState.READY.value
+        self.state_dts = at
+
+    def cancel(self, meta: Meta) -> bool:
+        """CANCEL_LEADS: CANCELLED; the prior state is forgotten, not kept."""
+        self._check_touchable(dnc_skips=False)
+        if self.state is LeadState.CANCELLED:
+            return False
+        self._cancel(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
+        return True
+
+    @event("Cancelled")
+    def _cancel(self, at: datetime, actor: str, correlation_id: str) -> None:
+        self.lead_state = LeadState.CANCELLED.value
+        self.state_dts = at
+
+    def pause(self, meta: Meta) -> bool:
+        """PAUSE_LEADS: exactly as cancel, but PAUSED."""
+        self._check_touchable(dnc_skips=False)
+        if self.state is LeadState.PAUSED:
+            return False
+        self._pause(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
+        return True
+
+    @event("Paused")
+    def _pause(self, at: datetime, actor: str, correlation_id: str) -> None:
+        self.lead_state = LeadState.PAUSED.value
+        self.state_dts = at
+
+    def suppress(self, meta: Meta) -> bool:
+        """SUPPRESS_LEADS: an overlay; the state is untouched."""
+        if self.deleted:
+            raise Skipped("deleted")
+        if self.suppressed:
+            return False
+        self._suppress(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
+        return True
+
+    @event("Suppressed")
+    def _suppress(self, at: datetime, actor: str, correlation_id: str) -> None:
+        self.suppressed = True
+
+    def unsuppress(self, meta: Meta) -> bool:
+        """UNSUPPRESS_LEADS: the lead shows whatever state it has."""
+        if self.deleted:
+            raise Skipped("deleted")
+        if not self.suppressed:
+            return False
+        self._unsuppress(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
+        return True
+
+    @event("Unsuppressed")
+    def _unsuppress(self, at: datetime, actor: str, correlation_id: str) -> None:
+        self.suppressed = False
+
+    def delete(self, meta: Meta) -> bool:
+        """DELETE_LEADS: the lead leaves the system (its key is destroyed by persistence)."""
+        if self.deleted:
+            raise Skipped("deleted")
+        self._delete(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
+        return True
+
+    @event("Deleted")
+    def _delete(self, at: datetime, actor: str, correlation_id: str) -> None:
+        self.deleted = True
+
+    def manual_pass(self, params: ActionParams, meta: Meta) -> bool:
+        """MANUAL_LEADS: one manual pass, then DNC, requeue or complete."""
+        self._check_touchable(dnc_skips=False)
+        if params.do_not_call:
+            outcome = LeadState.DO_NOT_CALL
+        elif params.requeue:
+            outcome = LeadState.READY
+        else:
+            outcome = LeadState.COMPLETE
+        next_dial = (
+            meta.at + timedelta(minutes=params.pass_delay_min)
+            if outcome is LeadState.READY
+            else self.next_dial_time
+        )
+        self._manual_pass(
+            disposition=params.pass_disposition,
+            outcome=outcome.value,
+            next_dial_time=next_dial,
+            at=meta.at,
+            actor=meta.actor,
+            correlation_id=meta.correlation_id,
+        )
+        return True
+
+    @event("ManualPassRecorded")
+    def _manual_pass(
+        self,
+        disposition: str,
+        outcome: str,
+        next_dial_time: datetime | None,
+        at: datetime,
+        actor: str,
+        correlation_id: str,
+    ) -> None:
+        self.lead_passes += 1
+        self.last_pass_disposition = "MANUAL_PASS"
+        self.agent_disposition = disposition
+        self.last_pass_dts = at
+        self.lead_state = outcome
+        self.next_dial_time = next_dial_time
+        self.state_dts = at
+
+    def move(self, campaign_id: int, list_id: int, meta: Meta) -> bool:
+        """MOVE_TO_CAMPAIGN without copy: campaign and list change, all else kept."""
+        if self.deleted:
+            raise Skipped("deleted")
+        if self.campaign_id == campaign_id and self.list_id == list_id:
+            return False
+        self._move(
+            campaign_id=campaign_id,
+            list_id=list_id,
+            at=meta.at,
+            actor=meta.actor,
+            correlation_id=meta.correlation_id,
+        )
+        return True
+
+    @event("MovedToCampaign")
+    def _move(
+        self, campaign_id: int, list_id: int, at: datetime, actor: str, correlation_id: str
+    ) -> None:
+        self.campaign_id = campaign_id
+        self.list_id = list_id
+
+    def transition(self, copy_lead_id: int, meta: Meta) -> bool:
+        """The original of a TRANSITION copy becomes TRANSITIONED."""
+        if self.deleted:
+            raise Skipped("deleted")
+        if self.state is LeadState.TRANSITIONED:
+            return False
+        self._transition(
+            copy_lead_id=copy_lead_id,
+            at=meta.at,
+            actor=meta.actor,
+            correlation_id=meta.correlation_id,
+        )
+        return True
+
+    @event("Transitioned")
+    def _transition(self, copy_lead_id: int, at: datetime, actor: str, correlation_id: str) -> None:
+        self.lead_state = LeadState.TRANSITIONED.value
+        self.state_dts = at
+
+    def callback(self, params: ActionParams, meta: Meta) -> bool:
+        """CALLBACK_LEADS with ACTION_TYPE AGENT, SET, CANCEL or RESET."""
+        self._check_touchable(dnc_skips=True)
+        kind = params.callback_type
+        if kind is CallbackType.AGENT:
+            when = params.callback_date or meta.at
+            if (
+                self.state is LeadState.AGENT_CALLBACK
+                and self.pending_agent_id == params.agent_id
+                and self.next_dial_time == when
+            ):
+                return False
+            self._agent_callback(
+                agent_id=params.agent_id,
+                callback_date=when,
+                at=meta.at,
+                actor=meta.actor,
+                correlation_id=meta.correlation_id,
+            )
+            return True
+        if kind is CallbackType.SET:
+            when = params.callback_date or meta.at
+            if self.state is LeadState.CALLBACK and self.next_dial_time == when:
+                return False
+            self._callback(
+                callback_date=when, at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id
+            )
+            return True
+        if kind is CallbackType.CANCEL:
+            if self.state not in CALLBACK_STATES:
+                return False
+            self._callback_cancel(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
+            return True
+        if self.state not in (*CALLBACK_STATES, LeadState.CALLBACK_CANCELLED):
+            return False
+        self._callback_reset(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
+        return True
+
+    @event("AgentCallbackScheduled")
+    def _agent_callback(
+        self, agent_id: int, callback_date: datetime, at: datetime, actor: str, correlation_id: str
+    ) -> None:
+        self.lead_state = LeadState.AGENT_CALLBACK.value
+        self.pending_agent_id = agent_id
+        self.next_dial_time = callback_date
+        self.state_dts = at
+
+    @event("CallbackScheduled")
+    def _callback(
+        self, callback_date: datetime, at: datetime, actor: str, correlation_id: str
+    ) -> None:
+        self.lead_state = LeadState.CALLBACK.value
+        self.next_dial_time = callback_date
+        self.state_dts = at
+
+    @event("CallbackCancelled")
+    def _callback_cancel(self, at: datetime, actor: str, correlation_id: str) -> None:
+        self.lead_state = LeadState.CALLBACK_CANCELLED.value
+        self.pending_agent_id = None
+        self.state_dts = at
+
+    @event("CallbackReset")
+    def _callback_reset(self, at: datetime, actor: str, correlation_id: str) -> None:
+        self.lead_state = LeadState.READY.value
+        self.pending_agent_id = None
+        self.state_dts = at
+
+    def reserve(self, agent_id: int, meta: Meta) -> bool:
+        """AGENT_RESERVATION: only `agent_id` may get the lead; 0 clears it."""
+        self._check_touchable(dnc_skips=False)
+        wanted = agent_id or None
+        if self.pending_agent_id == wanted:
+            return False
+        self._reserve(
+            agent_id=wanted, at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id
+        )
+        return True
+
+    @event("AgentReserved")
+    def _reserve(self, agent_id: int | None, at: datetime, actor: str, correlation_id: str) -> None:
+        self.pending_agent_id = agent_id
+
+    def edit(self, changes: dict[str, Any], meta: Meta) -> bool:
+        """Edit contact fields, `leadPriority`, `maxPasses`, `leadTimezone`, `callerId`."""
+        if self.deleted:
+            raise Skipped("deleted")
+        forbidden = sorted(k for k in changes if k in ACTION_ONLY_FIELDS)
+        if forbidden:
+            raise InvalidRequest(
+                f"{', '.join(forbidden)} cannot be edited; use a lead action to change them"
+            )
+        contact = {k: v for k, v in changes.items() if k in CONTACT_FIELDS}
+        contact = {k: v for k, v in contact.items() if self.contact.get(k) != v}
+        settings: dict[str, Any] = {}
+        for key, attr in (
+            ("leadPriority", "lead_priority"),
+            ("maxPasses", "max_passes"),
+            ("leadTimezone", "lead_timezone"),
+            ("callerId", "caller_id"),
+        ):
+            if key in changes and getattr(self, attr) != changes[key]:
+                settings[attr] = changes[key]
+        if not contact and not settings:
+            return False
+        self._edit(
+            contact=contact,
+            settings=settings,
+            at=meta.at,
+            actor=meta.actor,
+            correlation_id=meta.correlation_id,
+        )
+        return True
+
+    @event("Edited")
+    def _edit(
+        self,
+        contact: dict[str, Any],
+        settings: dict[str, Any],
+        at: datetime,
+        actor: str,
+        correlation_id: str,
+    ) -> None:
+        if is_erased(contact):
+            self.contact = dict(contact)
+        elif not self.personal_data_erased:
+            self.contact.update(contact)
+        for attr, value in settings.items():
+            setattr(self, attr, value)
+
+    def apply(self, action: LeadAction, params: ActionParams, meta: Meta) -> bool:
+        """Apply a one-lead action; True if it changed the lead, False if a no-op.
+
+        MOVE_TO_CAMPAIGN copies and MERGE_ORIGINAL involve other leads and are
+        orchestrated by the application; everything else is decided here.
+        """
+        if action is LeadAction.RESET_LEADS:
+            return self.reset(meta)
+        if action is LeadAction.READY_LEADS:
+            return self.ready(meta)
+        if action is LeadAction.CANCEL_LEADS:
+            return self.cancel(meta)
+        if action is LeadAction.PAUSE_LEADS:
+            return self.pause(meta)
+        if action is LeadAction.SUPPRESS_LEADS:
+            return self.suppress(meta)
+        if action is LeadAction.UNSUPPRESS_LEADS:
+            return self.unsuppress(meta)
+        if action is LeadAction.DELETE_LEADS:
+            return self.delete(meta)
+        if action is LeadAction.MANUAL_LEADS:
+            return self.manual_pass(params, meta)
+        if action is LeadAction.MOVE_TO_CAMPAIGN:
+            return self.move(params.campaign_id, params.list_id, meta)
+        if action is LeadAction.CALLBACK_LEADS:
+            return self.callback(params, meta)
+        if action is LeadAction.AGENT_RESERVATION:
+            return self.reserve(params.agent_id, meta)
+        raise InvalidRequest(f"{action.value} does not change leads one by one")

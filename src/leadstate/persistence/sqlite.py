@@ -1,0 +1,179 @@
+"""The embedded SQLite engine: one file, WAL, secure_delete, read models in the same file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteFactory,
+)
+from eventsourcing.utils import Environment, EnvType
+
+from leadstate.persistence.base import Changes, Store
+
+EVENTS_TABLE = "stored_events"
+
+
+class LeadstateSQLitePool(SQLiteConnectionPool):
+    """Connections with secure_delete, a truncated WAL and the configured durability."""
+
+    synchronous = "NORMAL"
+
+    def _create_connection(self) -> SQLiteConnection:
+        connection = super()._create_connection()
+        raw = connection._sqlite_conn
+        raw.execute("PRAGMA secure_delete = ON")
+        raw.execute("PRAGMA journal_size_limit = 0")
+        raw.execute(f"PRAGMA synchronous = {self.synchronous}")
+        raw.execute("PRAGMA foreign_keys = ON")
+        return connection
+
+
+class LeadstateSQLiteRecorder(SQLiteApplicationRecorder):
+    """Inserts events, then the read-model changes that came with them, in one transaction."""
+
+    store: SQLiteStore
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs) or []
+        changes: Changes | None = kwargs.get("changes")
+        if changes:
+            self.store.apply_changes(c, changes, ids)
+        return ids
+
+
+class LeadstateSQLiteFactory(SQLiteFactory):
+    """The library's SQLite factory, with our pool and recorder."""
+
+    application_recorder_class = LeadstateSQLiteRecorder
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        old = self.datastore
+        self.datastore = SQLiteDatastore(
+            db_name=old.pool.db_name,
+            lock_timeout=old.pool.lock_timeout,
+            pool_size=10,
+            max_overflow=10,
+            pool_timeout=30.0,
+        )
+        self.datastore.pool = LeadstateSQLitePool(
+            db_name=old.pool.db_name,
+            lock_timeout=old.pool.lock_timeout,
+            pool_size=10,
+            max_overflow=10,
+            pool_timeout=30.0,
+        )
+        old.close()
+
+
+class SQLiteStore(Store):
+    """SQL for the embedded engine."""
+
+    ph = "?"
+
+    def __init__(self, datastore: SQLiteDatastore) -> None:
+        self.datastore = datastore
+
+    def qualify(self, table: str) -> str:
+        """SQLite has no schemas here."""
+        return table
+
+    @contextmanager
+    def read(self) -> Iterator[Any]:
+        """A read transaction (a consistent snapshot under WAL)."""
+        with self.datastore.transaction(commit=False) as cur:
+            yield cur
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        """A write transaction, serialised with every other writer of this process."""
+        with self.datastore.transaction(commit=True) as cur:
+            yield cur
+
+    def script(self, sql: str) -> None:
+        """Run DDL statements."""
+        with self.write() as cur:
+            for statement in split_sql(sql):
+                cur.execute(statement)
+
+    def lock_writers(self, cursor: Any) -> None:
+        """Writers of this process already wait for this connection; take the file lock."""
+        cursor.execute(
+            f"INSERT INTO {self.qualify('ls_counters')} (name, next_value) VALUES "
+            "('__lock__', 0) ON CONFLICT (name) DO UPDATE SET next_value = next_value"
+        )
+
+    def select_streams(self, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """Events of many aggregates, in version order."""
+        result: dict[UUID, list[StoredEvent]] = {u: [] for u in ids}
+        by_hex = {u.hex: u for u in ids}
+        with self.read() as cur:
+            for start in range(0, len(ids), 900):
+                chunk = [u.hex for u in ids[start : start + 900]]
+                marks = ",".join("?" * len(chunk))
+                cur.execute(
+                    "SELECT originator_id, originator_version, topic, state "
+                    f"FROM {EVENTS_TABLE} WHERE originator_id IN ({marks}) "
+                    "ORDER BY originator_id, originator_version",
+                    chunk,
+                )
+                for oid, version, topic, state in cur.fetchall():
+                    uuid = by_hex[oid]
+                    result[uuid].append(StoredEvent(uuid, version, topic, state))
+        return result
+
+    def iter_log(
+        self, start: int, stop: int | None, page: int
+    ) -> Iterator[list[tuple[int, StoredEvent]]]:
+        """Pages of (position, event) from `start` (inclusive) up to `stop`."""
+        position = start
+        while True:
+            with self.read() as cur:
+                if stop is None:
+                    cur.execute(
+                        "SELECT rowid, originator_id, originator_version, topic, state "
+                        f"FROM {EVENTS_TABLE} WHERE rowid >= ? ORDER BY rowid LIMIT ?",
+                        (position, page),
+                    )
+                else:
+                    cur.execute(
+                        "SELECT rowid, originator_id, originator_version, topic, state "
+                        f"FROM {EVENTS_TABLE} WHERE rowid >= ? AND rowid <= ? "
+                        "ORDER BY rowid LIMIT ?",
+                        (position, stop, page),
+                    )
+                rows = cur.fetchall()
+            if not rows:
+                return
+            yield [(r[0], StoredEvent(UUID(r[1]), r[2], r[3], r[4])) for r in rows]
+            position = rows[-1][0] + 1
+
+    def max_position(self) -> int:
+        """The last rowid of the log."""
+        with self.read() as cur:
+            cur.execute(f"SELECT MAX(rowid) FROM {EVENTS_TABLE}")
+            row = cur.fetchone()
+        return int(row[0] or 0)
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the main file and truncate it."""
+        with self.datastore.get_connection(commit=True) as conn:
+            conn._sqlite_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def split_sql(sql: str) -> list[str]:
+    """`;`-separated statements, with `--` comments removed."""
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

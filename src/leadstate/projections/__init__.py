@@ -1,0 +1,48 @@
+"""Read models: how events become rows, for the write path and for rebuilds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from leadstate.domain import Campaign, Lead, LeadList
+from leadstate.persistence.base import Changes, TableChanges
+from leadstate.projections import catalog, lead_search
+from leadstate.projections.definitions import ReadModelDef, load
+
+SYNC_READ_MODELS = ("lead_search", "lead_lists", "campaigns")
+
+
+def definitions() -> list[ReadModelDef]:
+    """Every read model's definition."""
+    return [load(name) for name in SYNC_READ_MODELS]
+
+
+class SyncProjection:
+    """Turns the aggregates about to be saved into row changes for the same transaction."""
+
+    def __init__(self, tables: dict[str, str]) -> None:
+        self.tables = tables
+
+    def changes_for(self, aggregates: Iterable[Any]) -> Changes:
+        """Rows for every aggregate that has pending events."""
+        leads = TableChanges(self.tables["lead_search"], lead_search.KEY, lead_search.COLUMNS)
+        lists = TableChanges(self.tables["lead_lists"], "list_id", catalog.LIST_COLUMNS)
+        campaigns = TableChanges(self.tables["campaigns"], "campaign_key", catalog.CAMPAIGN_COLUMNS)
+        changes = Changes(tables=[leads, lists, campaigns])
+        for aggregate in aggregates:
+            if not aggregate.pending_events:
+                continue
+            if isinstance(aggregate, Lead):
+                if aggregate.deleted:
+                    leads.deletes.append(aggregate.lead_id)
+                    changes.shred.append(aggregate.id)
+                else:
+                    leads.upserts.append(lead_search.row_for(aggregate))
+            elif isinstance(aggregate, LeadList):
+                lists.upserts.append(catalog.list_row(aggregate))
+            elif isinstance(aggregate, Campaign):
+                campaigns.upserts.append(catalog.campaign_row(aggregate))
+        changes.tables = [t for t in changes.tables if t.upserts or t.deletes]
+        changes.positions = list(SYNC_READ_MODELS)
+        return changes

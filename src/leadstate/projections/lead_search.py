@@ -1,0 +1,304 @@
+"""The lead-search read model: one row per live lead, computed from the Lead aggregate.
+
+The same `row_for` serves the synchronous write path (rows from the aggregates being
+saved) and rebuilds (rows from aggregates folded from the log), so the table is by
+construction a fold of the events.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from leadstate.domain import CONTACT_FIELDS, Lead
+from leadstate.domain.criteria import Comparison, Operator, SearchCriteria, Suppressed
+from leadstate.projections.definitions import ReadModelDef, load
+
+CONTACT_COLUMNS = {
+    "title": "title",
+    "firstName": "first_name",
+    "midName": "mid_name",
+    "lastName": "last_name",
+    "suffix": "suffix",
+    "address1": "address1",
+    "address2": "address2",
+    "city": "city",
+    "state": "state",
+    "zip": "zip",
+    "email": "email",
+    "leadPhone": "lead_phone",
+    "leadPhoneE164": "lead_phone_e164",
+    "auxPhone": "aux_phone",
+    "gateKeeper": "gate_keeper",
+    "auxData1": "aux_data1",
+    "auxData2": "aux_data2",
+    "auxData3": "aux_data3",
+    "auxData4": "aux_data4",
+    "auxData5": "aux_data5",
+    "extendedLeadData": "extended_lead_data",
+}
+assert tuple(CONTACT_COLUMNS) == CONTACT_FIELDS
+
+COLUMNS: tuple[str, ...] = (
+    "lead_id",
+    "account_id",
+    "campaign_id",
+    "list_id",
+    "extern_id",
+    *CONTACT_COLUMNS.values(),
+    "phone_norm",
+    "lead_state",
+    "lead_passes",
+    "max_passes",
+    "next_dial_time",
+    "last_pass_dts",
+    "last_pass_disposition",
+    "agent_disposition",
+    "last_pass_agent_id",
+    "suppressed",
+    "pending_agent_id",
+    "lead_priority",
+    "lead_timezone",
+    "caller_id",
+    "loaded_dts",
+    "state_dts",
+    "original_lead_id",
+    "version",
+)
+KEY = "lead_id"
+
+SORTABLE = {
+    "leadId": "lead_id",
+    "externId": "extern_id",
+    "campaignId": "campaign_id",
+    "listId": "list_id",
+    "leadState": "lead_state",
+    "leadPasses": "lead_passes",
+    "nextDialTime": "next_dial_time",
+    "lastPassDts": "last_pass_dts",
+    "loadedDts": "loaded_dts",
+    "stateDts": "state_dts",
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "leadPriority": "lead_priority",
+    "leadPhone": "phone_norm",
+    "city": "city",
+    "zip": "zip",
+}
+
+
+def definition() -> ReadModelDef:
+    """The SQL definition in `projections/lead_search.sql`."""
+    return load("lead_search")
+
+
+def micros(value: datetime | None) -> int | None:
+    """UTC microseconds since the epoch."""
+    if value is None:
+        return None
+    delta = value.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int | None) -> datetime | None:
+    """The inverse of `micros`."""
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value / 1_000_000, tz=UTC)
+
+
+def iso(value: int | None) -> str | None:
+    """ISO-8601 with offset, as every time is shown (SPEC §1)."""
+    moment = from_micros(value)
+    return moment.isoformat() if moment else None
+
+
+def row_for(lead: Lead) -> tuple[Any, ...]:
+    """The row of a live lead, in `COLUMNS` order."""
+    contact = lead.contact
+    values: list[Any] = []
+    for field in CONTACT_COLUMNS:
+        value = contact.get(field)
+        if field == "extendedLeadData" and value is not None:
+            value = json.dumps(value, sort_keys=True)
+        values.append(value)
+    return (
+        lead.lead_id,
+        lead.account_id,
+        lead.campaign_id,
+        lead.list_id,
+        lead.extern_id,
+        *values,
+        lead.phone,
+        lead.lead_state,
+        lead.lead_passes,
+        lead.max_passes,
+        micros(lead.next_dial_time),
+        micros(lead.last_pass_dts),
+        lead.last_pass_disposition,
+        lead.agent_disposition,
+        lead.last_pass_agent_id,
+        lead.suppressed,
+        lead.pending_agent_id,
+        lead.lead_priority,
+        lead.lead_timezone,
+        lead.caller_id,
+        micros(lead.loaded_dts),
+        micros(lead.state_dts),
+        lead.original_lead_id,
+        lead.version,
+    )
+
+
+def view_of(row: Any, list_name: str | None = None) -> dict[str, Any]:
+    """A row as the vendor's `CampaignLeadSearchResultsView`, plus our extensions."""
+    get = (lambda c: row[c]) if hasattr(row, "keys") else None
+    assert get is not None
+    extended = get("extended_lead_data")
+    view: dict[str, Any] = {
+        "leadId": get("lead_id"),
+        "accountId": get("account_id"),
+        "campaignId": get("campaign_id"),
+        "listId": get("list_id"),
+        "listDesc": list_name,
+        "externId": get("extern_id"),
+    }
+    for field, column in CONTACT_COLUMNS.items():
+        if field == "extendedLeadData":
+            continue
+        view[field] = get(column)
+    view["extraData"] = extended
+    view.update(
+        {
+            "leadState": get("lead_state"),
+            "leadPasses": get("lead_passes"),
+            "maxPasses": get("max_passes"),
+            "nextDialTime": iso(get("next_dial_time")),
+            "lastPassDts": iso(get("last_pass_dts")),
+            "lastPassDate": iso(get("last_pass_dts")),
+            "lastPassDisposition": get("last_pass_disposition"),
+            "lastPassDispo": get("last_pass_disposition"),
+            "agentDispostion": get("agent_disposition"),
+            "agentDisposition": get("agent_disposition"),
+            "lastPassAgentId": get("last_pass_agent_id"),
+            "suppressed": bool(get("suppressed")),
+            "pendingAgentId": get("pending_agent_id"),
+            "leadPriority": get("lead_priority"),
+            "leadTimezone": get("lead_timezone"),
+            "callerId": get("caller_id"),
+            "loadedDts": iso(get("loaded_dts")),
+            "uploadDate": iso(get("loaded_dts")),
+            "stateDts": iso(get("state_dts")),
+            "originalLeadId": get("original_lead_id"),
+        }
+    )
+    return view
+
+
+def _time_bounds(comparison: Comparison, column: str, ph: str) -> tuple[str, list[Any]]:
+    assert isinstance(comparison.value, datetime)
+    second = micros(comparison.value.replace(microsecond=0))
+    assert second is not None
+    if comparison.operator is Operator.GREATER_THAN:
+        return f"{column} >= {ph}", [second + 1_000_000]
+    if comparison.operator is Operator.LESS_THAN:
+        return f"{column} < {ph}", [second]
+    return f"{column} >= {ph} AND {column} < {ph}", [second, second + 1_000_000]
+
+
+def where(
+    criteria: SearchCriteria, account_id: int, ph: str, lists_table: str
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (without the keyword) and its parameters."""
+    clauses = [f"account_id = {ph}"]
+    params: list[Any] = [account_id]
+
+    def any_of(column: str, values: tuple[Any, ...], *, lower: bool = False) -> None:
+        if not values:
+            return
+        marks = ", ".join([ph] * len(values))
+        if lower:
+            clauses.append(f"lower({column}) IN ({marks})")
+            params.extend(str(v).lower() for v in values)
+        else:
+            clauses.append(f"{column} IN ({marks})")
+            params.extend(values)
+
+    any_of("lead_id", criteria.lead_ids)
+    any_of("extern_id", criteria.extern_ids)
+    any_of("campaign_id", criteria.campaign_ids)
+    any_of("list_id", criteria.list_ids)
+    any_of("phone_norm", criteria.phones)
+    any_of("lead_state", criteria.lead_states)
+    any_of("agent_disposition", criteria.agent_dispositions, lower=True)
+    any_of("last_pass_disposition", criteria.system_dispositions, lower=True)
+    any_of("state", criteria.physical_states, lower=True)
+    any_of("lead_timezone", criteria.lead_timezones, lower=True)
+    for column, value in criteria.text:
+        clauses.append(f"lower({column}) = {ph}")
+        params.append(value.lower())
+    if criteria.phone is not None:
+        clauses.append(f"phone_norm = {ph}")
+        params.append(criteria.phone)
+    if criteria.suppressed is Suppressed.ONLY_SUPPRESSED:
+        clauses.append(f"suppressed = {ph}")
+        params.append(True)
+    elif criteria.suppressed is Suppressed.ONLY_UNSUPPRESSED:
+        clauses.append(f"suppressed = {ph}")
+        params.append(False)
+    if criteria.agent_id is not None:
+        clauses.append(f"last_pass_agent_id = {ph}")
+        params.append(criteria.agent_id)
+    if criteria.pending_agent_id is not None:
+        clauses.append(f"pending_agent_id = {ph}")
+        params.append(criteria.pending_agent_id)
+    if criteria.lead_passes is not None:
+        op = {
+            Operator.GREATER_THAN: ">",
+            Operator.LESS_THAN: "<",
+            Operator.EQUALS: "=",
+        }[criteria.lead_passes.operator]
+        clauses.append(f"lead_passes {op} {ph}")
+        params.append(criteria.lead_passes.value)
+    for comparison, column in (
+        (criteria.last_pass_time, "last_pass_dts"),
+        (criteria.next_dial_time, "next_dial_time"),
+    ):
+        if comparison is not None:
+            clause, values = _time_bounds(comparison, column, ph)
+            clauses.append(clause)
+            params.extend(values)
+    if criteria.loaded_start is not None:
+        clauses.append(f"loaded_dts >= {ph}")
+        params.append(micros(criteria.loaded_start))
+    if criteria.loaded_end is not None:
+        clauses.append(f"loaded_dts <= {ph}")
+        params.append(micros(criteria.loaded_end))
+    if criteria.orphaned_only:
+        clauses.append(f"list_id NOT IN (SELECT list_id FROM {lists_table})")
+    return " AND ".join(clauses), params
+
+
+def order_by(sort: str | None) -> str:
+    """`sort=field,-field` (API names) as an ORDER BY list ending with lead_id."""
+    if not sort:
+        return "lead_id"
+    parts = []
+    for item in sort.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        descending = item.startswith("-")
+        name = item.lstrip("+-")
+        column = SORTABLE.get(name)
+        if column is None:
+            from leadstate.domain import InvalidRequest
+
+            raise InvalidRequest(
+                f"cannot sort by {name!r}; sortable: {', '.join(sorted(SORTABLE))}"
+            )
+        parts.append(f"{column} {'DESC' if descending else 'ASC'}")
+    if "lead_id" not in " ".join(parts):
+        parts.append("lead_id")
+    return ", ".join(parts)

@@ -1,0 +1,69 @@
+"""Configuration from the environment (SPEC §9), built once and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every `LEADSTATE_*` variable the service reads."""
+
+    model_config = SettingsConfigDict(env_prefix="LEADSTATE_", extra="ignore")
+
+    db: str = Field(
+        default="./var/leadstate.db",
+        description="A SQLite file path, or a postgresql://user:pass@host:port/db URL.",
+    )
+    pg_schema: str = Field(default="public", description="PostgreSQL schema for every table.")
+    sqlite_synchronous: str = Field(
+        default="NORMAL",
+        description="SQLite durability: NORMAL (WAL; a power cut may lose the last "
+        "commits, never corrupts) or FULL (fsync every commit; slower writes).",
+    )
+    smtp_url: str = Field(default="smtp://127.0.0.1:25")
+    public_url: str = Field(default="http://127.0.0.1:8000")
+    export_ttl: int = Field(default=86_400, ge=1, le=86_400)
+    bulk_sync_limit: int = Field(default=1_000, ge=1)
+    batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="Leads per transaction in bulk actions."
+    )
+    max_rows: int = Field(default=10_000, description="Largest page a search may ask for.")
+    max_load_leads: int = Field(default=10_000, description="Most leads per loader request.")
+
+    @field_validator("sqlite_synchronous")
+    @classmethod
+    def _sync_mode(cls, value: str) -> str:
+        mode = value.upper()
+        if mode not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError("must be OFF, NORMAL, FULL or EXTRA")
+        return mode
+
+    @property
+    def is_postgres(self) -> bool:
+        """True when `db` is a PostgreSQL URL."""
+        return self.db.startswith(("postgresql://", "postgres://"))
+
+    def sqlite_path(self) -> Path:
+        """The SQLite file (its folder is created when missing)."""
+        path = Path(self.db)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def postgres_env(self) -> dict[str, str]:
+        """The library's POSTGRES_* settings for `db`."""
+        url = urlparse(self.db)
+        return {
+            "POSTGRES_DBNAME": (url.path or "/").lstrip("/") or "postgres",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_SCHEMA": self.pg_schema,
+            "POSTGRES_POOL_SIZE": "10",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_LOCK_TIMEOUT": "30",
+        }
