@@ -1,0 +1,3 @@
+"""Lead commands: load, search, action."""
+
+from __future__ import annotations
