@@ -8,6 +8,7 @@ a per-lead key and erases it once that key is destroyed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,7 +57,7 @@ class Meta:
     at: datetime
 
 
-def is_erased(contact: dict[str, Any]) -> bool:
+def is_erased(contact: Mapping[str, Any]) -> bool:
     """True when the contact data of an event was crypto-shredded."""
     return bool(contact.get(ERASED_MARKER))
 
@@ -77,7 +78,7 @@ class Lead(Aggregate):
         campaign_id: int,
         list_id: int,
         extern_id: str,
-        contact: dict[str, Any],
+        contact: Mapping[str, Any],
         lead_state: str,
         lead_priority: int,
         max_passes: int | None,
@@ -93,7 +94,8 @@ class Lead(Aggregate):
         self.campaign_id = campaign_id
         self.list_id = list_id
         self.extern_id = extern_id
-        self.contact: dict[str, Any] = dict(contact)
+        # Kept as given: persistence may hand over a mapping that decrypts on first use.
+        self.contact: Mapping[str, Any] = contact
         self.lead_state = lead_state
         self.lead_passes = 0
         self.max_passes = max_passes
@@ -120,7 +122,7 @@ class Lead(Aggregate):
         campaign_id: int
         list_id: int
         extern_id: str
-        contact: dict[str, Any]
+        contact: Mapping[str, Any]
         lead_state: str
         lead_priority: int
         max_passes: int | None
@@ -487,7 +489,7 @@ class Lead(Aggregate):
         if is_erased(contact):
             self.contact = dict(contact)
         elif not self.personal_data_erased:
-            self.contact.update(contact)
+            self.contact = {**self.contact, **contact}
         for attr, value in settings.items():
             setattr(self, attr, value)
 

@@ -40,6 +40,9 @@ class TableChanges:
     columns: tuple[str, ...]
     upserts: list[tuple[Any, ...]] = field(default_factory=list)
     deletes: list[Any] = field(default_factory=list)
+    # Rows of existing keys where only `update_columns` (key first) changed.
+    update_columns: tuple[str, ...] = ()
+    updates: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 @dataclass
@@ -170,6 +173,12 @@ class Store(ABC):
             if table.deletes:
                 cur.executemany(
                     f"DELETE FROM {name} WHERE {table.key} = {ph}", [(k,) for k in table.deletes]
+                )
+            if table.updates:
+                sets = ", ".join(f"{c} = {ph}" for c in table.update_columns[1:])
+                cur.executemany(
+                    f"UPDATE {name} SET {sets} WHERE {table.key} = {ph}",
+                    [(*row[1:], row[0]) for row in table.updates],
                 )
             if table.upserts:
                 cols = ", ".join(table.columns)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any, cast
 from uuid import UUID
 
@@ -15,6 +16,41 @@ from leadstate.persistence.crypto import Keyring, decrypt_contact, encrypt_conta
 
 class KeyMissingError(RuntimeError):
     """A lead's key is needed to write its contact data, but there is none."""
+
+
+class SealedContact(Mapping[str, Any]):
+    """Contact data that is decrypted on first use, so bulk paths that never read it
+    (most actions) never pay for it. Once the key is gone it reads as erased."""
+
+    __slots__ = ("_keyring", "_lead_uuid", "_opened", "_sealed")
+
+    def __init__(self, keyring: Keyring, lead_uuid: UUID, sealed: dict[str, Any]) -> None:
+        self._keyring = keyring
+        self._lead_uuid = lead_uuid
+        self._sealed = sealed
+        self._opened: dict[str, Any] | None = None
+
+    def _open(self) -> dict[str, Any]:
+        if self._opened is None:
+            key = self._keyring.get(self._lead_uuid)
+            self._opened = (
+                {ERASED_MARKER: True}
+                if key is None
+                else decrypt_contact(key, self._lead_uuid, self._sealed)
+            )
+        return self._opened
+
+    def __getitem__(self, name: str) -> Any:
+        return self._open()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._open())
+
+    def __len__(self) -> int:
+        return len(self._open())
+
+    def __repr__(self) -> str:
+        return "SealedContact(...)"
 
 
 class ShreddingMapper(Mapper[UUID]):
@@ -32,6 +68,8 @@ class ShreddingMapper(Mapper[UUID]):
         originator_id = event_state.pop("originator_id")
         originator_version = event_state.pop("originator_version")
         contact = event_state.get("contact")
+        if isinstance(contact, SealedContact):
+            contact = dict(contact)
         if contact:
             key = self.keyring.get(originator_id)
             if key is None:
@@ -54,11 +92,7 @@ class ShreddingMapper(Mapper[UUID]):
         state: dict[str, Any] = domain_event.__dict__
         contact = state.get("contact")
         if is_sealed(contact):
-            lead_uuid = state["originator_id"]
-            key = self.keyring.get(lead_uuid)
-            state["contact"] = (
-                {ERASED_MARKER: True}
-                if key is None
-                else decrypt_contact(key, lead_uuid, cast(dict[str, Any], contact))
+            state["contact"] = SealedContact(
+                self.keyring, state["originator_id"], cast(dict[str, Any], contact)
             )
         return domain_event

@@ -26,7 +26,12 @@ class SyncProjection:
 
     def changes_for(self, aggregates: Iterable[Any]) -> Changes:
         """Rows for every aggregate that has pending events."""
-        leads = TableChanges(self.tables["lead_search"], lead_search.KEY, lead_search.COLUMNS)
+        leads = TableChanges(
+            self.tables["lead_search"],
+            lead_search.KEY,
+            lead_search.COLUMNS,
+            update_columns=lead_search.STATUS_COLUMNS,
+        )
         lists = TableChanges(self.tables["lead_lists"], "list_id", catalog.LIST_COLUMNS)
         campaigns = TableChanges(self.tables["campaigns"], "campaign_key", catalog.CAMPAIGN_COLUMNS)
         changes = Changes(tables=[leads, lists, campaigns])
@@ -37,12 +42,14 @@ class SyncProjection:
                 if aggregate.deleted:
                     leads.deletes.append(aggregate.lead_id)
                     changes.shred.append(aggregate.id)
-                else:
+                elif any("contact" in e.__dict__ for e in aggregate.pending_events):
                     leads.upserts.append(lead_search.row_for(aggregate))
+                else:
+                    leads.updates.append(lead_search.status_row_for(aggregate))
             elif isinstance(aggregate, LeadList):
                 lists.upserts.append(catalog.list_row(aggregate))
             elif isinstance(aggregate, Campaign):
                 campaigns.upserts.append(catalog.campaign_row(aggregate))
-        changes.tables = [t for t in changes.tables if t.upserts or t.deletes]
+        changes.tables = [t for t in changes.tables if t.upserts or t.deletes or t.updates]
         changes.positions = list(SYNC_READ_MODELS)
         return changes

@@ -40,14 +40,13 @@ CONTACT_COLUMNS = {
 }
 assert tuple(CONTACT_COLUMNS) == CONTACT_FIELDS
 
-COLUMNS: tuple[str, ...] = (
+# Columns that only actions change: what most events rewrite.
+STATUS_COLUMNS: tuple[str, ...] = (
     "lead_id",
     "account_id",
     "campaign_id",
     "list_id",
     "extern_id",
-    *CONTACT_COLUMNS.values(),
-    "phone_norm",
     "lead_state",
     "lead_passes",
     "max_passes",
@@ -66,6 +65,7 @@ COLUMNS: tuple[str, ...] = (
     "original_lead_id",
     "version",
 )
+COLUMNS: tuple[str, ...] = (*STATUS_COLUMNS, *CONTACT_COLUMNS.values(), "phone_norm")
 KEY = "lead_id"
 
 SORTABLE = {
@@ -114,23 +114,14 @@ def iso(value: int | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def row_for(lead: Lead) -> tuple[Any, ...]:
-    """The row of a live lead, in `COLUMNS` order."""
-    contact = lead.contact
-    values: list[Any] = []
-    for field in CONTACT_COLUMNS:
-        value = contact.get(field)
-        if field == "extendedLeadData" and value is not None:
-            value = json.dumps(value, sort_keys=True)
-        values.append(value)
+def status_row_for(lead: Lead) -> tuple[Any, ...]:
+    """The `STATUS_COLUMNS` of a live lead: enough when its contact data did not change."""
     return (
         lead.lead_id,
         lead.account_id,
         lead.campaign_id,
         lead.list_id,
         lead.extern_id,
-        *values,
-        lead.phone,
         lead.lead_state,
         lead.lead_passes,
         lead.max_passes,
@@ -149,6 +140,18 @@ def row_for(lead: Lead) -> tuple[Any, ...]:
         lead.original_lead_id,
         lead.version,
     )
+
+
+def row_for(lead: Lead) -> tuple[Any, ...]:
+    """The whole row of a live lead, in `COLUMNS` order."""
+    contact = lead.contact
+    values: list[Any] = []
+    for field in CONTACT_COLUMNS:
+        value = contact.get(field)
+        if field == "extendedLeadData" and value is not None:
+            value = json.dumps(value, sort_keys=True)
+        values.append(value)
+    return (*status_row_for(lead), *values, lead.phone)
 
 
 def view_of(row: Any, list_name: str | None = None) -> dict[str, Any]:

@@ -1,0 +1,200 @@
+"""Lead actions over many leads: one batch at a time, decided in memory.
+
+`ActionRun.decide` reads a batch of leads in one query, applies the domain's command
+methods and returns everything to save; the caller saves it in one transaction
+(together with a job's progress, for bulk jobs) and then `commit`s the outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.domain import Aggregate
+
+from leadstate.domain import (
+    ActionParams,
+    CopySetting,
+    Lead,
+    LeadAction,
+    LeadList,
+    Meta,
+    Skipped,
+)
+
+if TYPE_CHECKING:
+    from leadstate.application import ActionResult, LeadstateApp
+
+
+@dataclass
+class BatchOutcome:
+    """What one batch decided: aggregates to save, counts and skipped leads."""
+
+    to_save: list[Aggregate] = field(default_factory=list)
+    updated: int = 0
+    deleted: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    merged: list[int] = field(default_factory=list)
+    new_list_id: int | None = None
+
+
+class ActionRun:
+    """One action over many leads, and the state that spans its batches."""
+
+    def __init__(
+        self,
+        app: LeadstateApp,
+        account_id: int,
+        action: LeadAction,
+        params: ActionParams,
+        meta: Meta,
+        *,
+        merged: set[int] | None = None,
+        list_id: int | None = None,
+    ) -> None:
+        self.app = app
+        self.account_id = account_id
+        self.action = action
+        self.params = params
+        self.meta = meta
+        self.merged: set[int] = set(merged or ())
+        self.list_id = list_id or params.list_id
+
+    def commit(self, outcome: BatchOutcome, result: ActionResult | None = None) -> None:
+        """Remember what a saved batch did (and add it to `result`)."""
+        self.merged.update(outcome.merged)
+        if outcome.new_list_id is not None:
+            self.list_id = outcome.new_list_id
+        if result is not None:
+            result.update_count += outcome.updated
+            result.delete_count += outcome.deleted
+            result.errors.extend(outcome.errors)
+            if outcome.new_list_id is not None:
+                result.new_list_id = outcome.new_list_id
+
+    def _target_list(self, outcome: BatchOutcome) -> int:
+        """MOVE's list; LIST_ID 0 creates one, saved with the batch that first needs it."""
+        if self.list_id:
+            return self.list_id
+        if outcome.new_list_id is None:
+            lead_list = LeadList(
+                list_id=self.app.store.allocate("list_id", 1),
+                account_id=self.account_id,
+                campaign_id=self.params.campaign_id,
+                name=self.params.list_name,
+                at=self.meta.at,
+                actor=self.meta.actor,
+                correlation_id=self.meta.correlation_id,
+            )
+            outcome.to_save.append(lead_list)
+            outcome.new_list_id = lead_list.list_id
+        return outcome.new_list_id
+
+    def decide(self, lead_ids: list[int]) -> BatchOutcome:
+        """Apply the action to these leads in memory; nothing is saved here."""
+        outcome = BatchOutcome()
+        leads = self.app._leads(lead_ids)
+        originals: dict[int, Lead] = {}
+        if self.action is LeadAction.MANUAL_LEADS and self.params.merge_original:
+            wanted = {
+                lead.original_lead_id
+                for lead in leads.values()
+                if lead.original_lead_id and lead.original_lead_id not in leads
+            }
+            originals = self.app._leads(w for w in wanted if w is not None)
+        pool = {**originals, **leads}
+        changed: dict[int, Aggregate] = {}
+        merged = set(self.merged)
+        moved_phones: set[str] = set()
+        existing_phones: set[str] = set()
+        if self.action is LeadAction.MOVE_TO_CAMPAIGN and self.params.ignore_duplicates:
+            phones = sorted({lead.phone for lead in leads.values() if lead.phone})
+            existing_phones = self.app._phones_in_campaign(
+                self.account_id, self.params.campaign_id, phones, exclude=lead_ids
+            )
+        copies: list[Lead] = []
+        for lead_id in lead_ids:
+            lead = leads.get(lead_id)
+            if lead is None or lead.account_id != self.account_id or lead.deleted:
+                outcome.errors.append({"leadId": lead_id, "reason": "deleted"})
+                continue
+            try:
+                if self.action is LeadAction.MOVE_TO_CAMPAIGN:
+                    if (
+                        self.params.ignore_duplicates
+                        and lead.phone
+                        and (lead.phone in existing_phones or lead.phone in moved_phones)
+                    ):
+                        raise Skipped("duplicate phone in target campaign")
+                    did = self._move(lead, copies, outcome)
+                    if did:
+                        moved_phones.add(lead.phone)
+                elif self.action is LeadAction.MANUAL_LEADS:
+                    did = self._manual(lead, pool, merged, changed, outcome)
+                else:
+                    did = lead.apply(self.action, self.params, self.meta)
+            except Skipped as skip:
+                outcome.errors.append({"leadId": lead_id, "reason": skip.reason})
+                continue
+            if did:
+                changed[lead_id] = lead
+                if self.action is LeadAction.DELETE_LEADS:
+                    outcome.deleted += 1
+                else:
+                    outcome.updated += 1
+        fresh: list[Lead] = []
+        if copies:
+            first = self.app.store.allocate("lead_id", len(copies))
+            list_id = self._target_list(outcome)
+            for n, original in enumerate(copies):
+                copy = Lead.copy_of(
+                    original,
+                    lead_id=first + n,
+                    campaign_id=self.params.campaign_id,
+                    list_id=list_id,
+                    meta=self.meta,
+                )
+                fresh.append(copy)
+                if self.params.copy_setting is CopySetting.TRANSITION:
+                    original.transition(copy.lead_id, self.meta)
+                    changed[original.lead_id] = original
+        outcome.to_save.extend([*changed.values(), *fresh])
+        outcome.merged = sorted(merged - self.merged)
+        return outcome
+
+    def _move(self, lead: Lead, copies: list[Lead], outcome: BatchOutcome) -> bool:
+        if self.params.copy_setting is CopySetting.MOVE:
+            if lead.campaign_id == self.params.campaign_id and lead.list_id == self.list_id:
+                return False
+            return lead.move(self.params.campaign_id, self._target_list(outcome), self.meta)
+        copies.append(lead)
+        return True
+
+    def _manual(
+        self,
+        lead: Lead,
+        pool: dict[int, Lead],
+        merged: set[int],
+        changed: dict[int, Aggregate],
+        outcome: BatchOutcome,
+    ) -> bool:
+        if lead.lead_id in merged:
+            return False
+        did = lead.manual_pass(self.params, self.meta)
+        merged.add(lead.lead_id)
+        original_id = lead.original_lead_id
+        if self.params.merge_original and original_id and original_id not in merged:
+            original = pool.get(original_id)
+            if (
+                original is not None
+                and not original.deleted
+                and original.account_id == self.account_id
+            ):
+                try:
+                    original.manual_pass(self.params, self.meta)
+                except Skipped as skip:
+                    outcome.errors.append({"leadId": original_id, "reason": skip.reason})
+                else:
+                    merged.add(original_id)
+                    changed[original_id] = original
+        return did
