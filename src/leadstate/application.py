@@ -6,6 +6,9 @@ transaction (see `leadstate.persistence`), so a search right after a command see
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import random
 import time
 import uuid
@@ -20,6 +23,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     InfrastructureFactory,
     IntegrityError,
+    JSONTranscoder,
     RecordConflictError,
     StoredEvent,
 )
@@ -43,11 +47,13 @@ from leadstate.domain import (
     utcnow,
 )
 from leadstate.domain.criteria import SearchCriteria, parse_criteria
+from leadstate.domain.job import BulkJob, JobStatus, LeadIds
 from leadstate.domain.lead import EDITABLE_FIELDS
 from leadstate.loader import LoadRequest, LoadResult, LoadRow, check_rows
 from leadstate.persistence.base import Changes, Store
 from leadstate.persistence.crypto import Keyring
 from leadstate.persistence.mapper import ShreddingMapper
+from leadstate.persistence.transcodings import LeadIdsAsCompressed
 from leadstate.projections import SyncProjection, definitions, lead_search
 from leadstate.projections.catalog import campaign_key
 from leadstate.settings import Settings
@@ -110,6 +116,10 @@ class LeadstateApp(Application[UUID]):
         self.mapper.keyring = self.keyring
         self.tables = self._setup_read_models()
         self.projection = SyncProjection(self.tables)
+        self.job_listeners: list[Callable[[], None]] = []
+        from leadstate.apikeys import ApiKeys
+
+        self.api_keys = ApiKeys(self.store)
 
     # -- construction ----------------------------------------------------------------
 
@@ -125,6 +135,11 @@ class LeadstateApp(Application[UUID]):
         assert isinstance(factory.datastore.pool, LeadstateSQLitePool)
         factory.datastore.pool.synchronous = self.settings.sqlite_synchronous
         return factory
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """The library's transcodings plus a compact one for job targets."""
+        super().register_transcodings(transcoder)
+        transcoder.register(LeadIdsAsCompressed())
 
     def construct_mapper(self) -> ShreddingMapper:
         """A mapper that encrypts contact data per lead."""
@@ -612,6 +627,181 @@ class LeadstateApp(Application[UUID]):
             if progress:
                 progress(result.processed, result.total)
         return result
+
+    def perform_action(
+        self,
+        account_id: int,
+        action_name: str,
+        param_map: dict[str, Any] | None,
+        criteria_body: Any,
+        meta: Meta,
+    ) -> ActionResult | dict[str, Any]:
+        """An action as the API runs it: small selections now, large ones as a job."""
+        action, params, criteria = self.prepare_action(
+            account_id, action_name, param_map, criteria_body
+        )
+        if action is LeadAction.DIALER_REFRESH:
+            return ActionResult(action=action, dialer_refreshed=True)
+        targets = self.matching_ids(account_id, criteria)
+        if len(targets) > self.settings.bulk_sync_limit:
+            return self._submit_job(account_id, action, params, criteria_body, targets, meta)
+        return self.apply_action(account_id, action_name, param_map, criteria_body, meta)
+
+    def submit_job(
+        self,
+        account_id: int,
+        action_name: str,
+        param_map: dict[str, Any] | None,
+        criteria_body: Any,
+        meta: Meta,
+    ) -> dict[str, Any]:
+        """Fix the target set of a bulk action now; a runner applies it in batches."""
+        action, params, criteria = self.prepare_action(
+            account_id, action_name, param_map, criteria_body
+        )
+        if action is LeadAction.DIALER_REFRESH:
+            raise InvalidRequest("DIALER_REFRESH does not run as a job")
+        targets = self.matching_ids(account_id, criteria)
+        return self._submit_job(account_id, action, params, criteria_body, targets, meta)
+
+    def _submit_job(
+        self,
+        account_id: int,
+        action: LeadAction,
+        params: ActionParams,
+        criteria_body: Any,
+        targets: list[int],
+        meta: Meta,
+    ) -> dict[str, Any]:
+        job = BulkJob(
+            job_id=uuid.uuid4().hex,
+            account_id=account_id,
+            action=action.value,
+            params=params.as_record(action),
+            criteria_hash=self.hash_criteria(criteria_body),
+            targets=LeadIds(targets),
+            actor=meta.actor,
+            correlation_id=meta.correlation_id,
+            at=meta.at,
+        )
+        job.complete_if_empty(meta.at)
+        self.save(job)
+        for listener in self.job_listeners:
+            listener()
+        return self.get_job(account_id, job.job_id)
+
+    def hash_criteria(self, criteria_body: Any) -> str:
+        """A keyed hash of the criteria: jobs never store personal data in clear."""
+        canonical = json.dumps(criteria_body, sort_keys=True, default=str).encode()
+        key = self.store.secret("criteria-hash").encode()
+        return hmac.new(key, canonical, hashlib.sha256).hexdigest()
+
+    def get_job(self, account_id: int, job_id: str) -> dict[str, Any]:
+        """A job's status and progress (SPEC §6 job object)."""
+        ph = self.store.ph
+        with self.store.read() as cur:
+            cur.execute(
+                f"SELECT * FROM {self.store.qualify(self.tables['jobs'])} "
+                f"WHERE job_id = {ph} AND account_id = {ph}",
+                (job_id, account_id),
+            )
+            row = cur.fetchone()
+        if row is None:
+            raise NotFound(f"job {job_id} not found in account {account_id}")
+        data = self._as_dict(row)
+        errors = json.loads(data["errors"])
+        message = None
+        if data["error_count"]:
+            message = f"{data['error_count']} lead(s) skipped"
+        if data["failure"]:
+            message = f"job failed: {data['failure']}"
+        return {
+            "jobId": data["job_id"],
+            "leadAction": data["lead_action"],
+            "status": data["status"],
+            "total": data["total"],
+            "processed": data["processed"],
+            "result": {
+                "success": data["status"] != JobStatus.FAILED,
+                "leadUpdateCount": data["update_count"],
+                "leadDeleteCount": data["delete_count"],
+                "redialDeleteCount": 0,
+                "dialerRefreshed": False,
+                "leadActionType": data["lead_action"],
+                "errorMessage": message,
+            },
+            "errors": errors,
+        }
+
+    def unfinished_jobs(self) -> list[str]:
+        """Jobs still queued or running, oldest first."""
+        with self.store.read() as cur:
+            cur.execute(
+                f"SELECT job_id FROM {self.store.qualify(self.tables['jobs'])} "
+                f"WHERE status IN ('queued', 'running') ORDER BY submitted_at"
+            )
+            return [str(self._as_dict(r)["job_id"]) for r in cur.fetchall()]
+
+    def _job(self, job_id: str) -> BulkJob:
+        stream = self.store.select_streams([BulkJob.create_id(job_id)])
+        events = next(iter(stream.values()))
+        if not events:
+            raise NotFound(f"job {job_id} not found")
+        job: BulkJob = self._fold(events)
+        return job
+
+    def run_job_batch(self, job_id: str) -> bool:
+        """Apply the next batch of a job, saved with its progress; False once finished."""
+
+        def attempt() -> bool:
+            job = self._job(job_id)
+            if job.finished:
+                return False
+            batch = job.next_batch(self.settings.batch_size)
+            action = LeadAction(job.action)
+            params = parse_params(action, job.params)
+            meta = Meta(actor=job.actor, correlation_id=job.job_id, at=utcnow())
+            run = ActionRun(
+                self,
+                job.account_id,
+                action,
+                params,
+                meta,
+                merged=job.merged,
+                list_id=job.new_list_id,
+            )
+            outcome = run.decide(batch)
+            job.record_batch(
+                count=len(batch),
+                updated=outcome.updated,
+                deleted=outcome.deleted,
+                errors=outcome.errors,
+                merged=outcome.merged,
+                new_list_id=outcome.new_list_id,
+                at=meta.at,
+            )
+            self.save(job, *outcome.to_save)
+            return not job.finished
+
+        return self._retrying(attempt)
+
+    def fail_job(self, job_id: str, reason: str) -> None:
+        """Mark a job failed, saying why (a runner hit an error it cannot get past)."""
+
+        def attempt() -> None:
+            job = self._job(job_id)
+            job.fail(reason, utcnow())
+            self.save(job)
+
+        self._retrying(attempt)
+
+    def claim_lease(self, name: str, owner: str, ttl: float) -> bool:
+        """Hold `name` for `owner` for `ttl` seconds (one runner per job or projection)."""
+        return self.store.claim_lease(name, owner, ttl, time.time())
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Give a lease up."""
+        self.store.release_lease(name, owner)
 
     def edit_lead(
         self,

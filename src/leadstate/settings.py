@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     batch_size: int = Field(
         default=500, ge=1, le=10_000, description="Leads per transaction in bulk actions."
     )
+    job_batch_pause_ms: int = Field(
+        default=0,
+        ge=0,
+        description="Pause between a job's batches (tests use it to stop a job half-way).",
+    )
+    run_jobs: bool = Field(default=True, description="Run bulk jobs inside `leadstate serve`.")
     max_rows: int = Field(default=10_000, description="Largest page a search may ask for.")
     max_load_leads: int = Field(default=10_000, description="Most leads per loader request.")
 

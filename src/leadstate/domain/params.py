@@ -77,17 +77,23 @@ class ActionParams:
     force_dialer_cache_refresh: bool = False
 
     def as_record(self, action: LeadAction) -> dict[str, Any]:
-        """The params that matter for `action`, JSON-ready, for the event log."""
-        keys = _ALLOWED[action]
+        """The params that matter for `action`, in the request's own vocabulary, so
+        that `parse_params(action, record)` gives these params back."""
+        defaults = ActionParams()
         out: dict[str, Any] = {}
-        for key in keys:
-            value = getattr(self, _KEY_TO_FIELD[key])
-            if isinstance(value, datetime):
+        for key in _ALLOWED[action]:
+            name = _KEY_TO_FIELD[key]
+            value = getattr(self, name)
+            if key not in _REQUIRED.get(action, ()) and value == getattr(defaults, name):
+                continue
+            if key == "DUPLICATE_ACTION_SETTING":
+                value = "IGNORE" if value else "MOVE"
+            elif isinstance(value, datetime):
                 value = value.isoformat()
             elif isinstance(value, StrEnum):
                 value = value.value
             elif isinstance(value, tuple):
-                value = list(value)
+                value = ",".join(value)
             out[key] = value
         return out
 
@@ -136,6 +142,14 @@ _ALLOWED: dict[LeadAction, tuple[str, ...]] = {
     LeadAction.AGENT_RESERVATION: ("RESERVATION_AGENT_ID",),
     LeadAction.EMAIL_LEADS: ("EMAIL_TO",),
     LeadAction.DIALER_REFRESH: ("force_dialer_cache_refresh",),
+}
+
+_REQUIRED: dict[LeadAction, tuple[str, ...]] = {
+    LeadAction.MANUAL_LEADS: ("PASS_DISPOSITION",),
+    LeadAction.MOVE_TO_CAMPAIGN: ("CAMPAIGN_ID", "LIST_ID"),
+    LeadAction.CALLBACK_LEADS: ("ACTION_TYPE",),
+    LeadAction.AGENT_RESERVATION: ("RESERVATION_AGENT_ID",),
+    LeadAction.EMAIL_LEADS: ("EMAIL_TO",),
 }
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")

@@ -112,8 +112,53 @@ class Store(ABC):
             name TEXT PRIMARY KEY, next_value BIGINT NOT NULL);
         CREATE TABLE IF NOT EXISTS {self.qualify("ls_projections")} (
             name TEXT PRIMARY KEY, version INTEGER NOT NULL, table_name TEXT NOT NULL,
-            position BIGINT NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'live')
+            position BIGINT NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'live');
+        CREATE TABLE IF NOT EXISTS {self.qualify("ls_leases")} (
+            name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL);
+        CREATE TABLE IF NOT EXISTS {self.qualify("ls_secrets")} (
+            name TEXT PRIMARY KEY, secret TEXT NOT NULL)
         """
+
+    def claim_lease(self, name: str, owner: str, ttl: float, now: float) -> bool:
+        """Take or renew the lease `name` for `owner` unless another owner holds it."""
+        ph = self.ph
+        table = self.qualify("ls_leases")
+        with self.write() as cur:
+            cur.execute(
+                f"INSERT INTO {table} (name, owner, expires_at) VALUES ({ph}, {ph}, {ph}) "
+                f"ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
+                f"expires_at = excluded.expires_at "
+                f"WHERE {table}.owner = excluded.owner OR {table}.expires_at < {ph}",
+                (name, owner, now + ttl, now),
+            )
+            cur.execute(f"SELECT owner FROM {table} WHERE name = {ph}", (name,))
+            row = cur.fetchone()
+        return row is not None and row_value(row, 0, "owner") == owner
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Give the lease up (only its owner can)."""
+        ph = self.ph
+        with self.write() as cur:
+            cur.execute(
+                f"DELETE FROM {self.qualify('ls_leases')} WHERE name = {ph} AND owner = {ph}",
+                (name, owner),
+            )
+
+    def secret(self, name: str) -> str:
+        """A random installation secret, created on first use."""
+        import secrets
+
+        ph = self.ph
+        table = self.qualify("ls_secrets")
+        with self.write() as cur:
+            cur.execute(
+                f"INSERT INTO {table} (name, secret) VALUES ({ph}, {ph}) "
+                "ON CONFLICT (name) DO NOTHING",
+                (name, secrets.token_hex(32)),
+            )
+            cur.execute(f"SELECT secret FROM {table} WHERE name = {ph}", (name,))
+            row = cur.fetchone()
+        return str(row_value(row, 0, "secret"))
 
     def allocate(self, counter: str, count: int) -> int:
         """Reserve `count` consecutive ids of `counter`; returns the first."""

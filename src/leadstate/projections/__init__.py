@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from leadstate.domain import Campaign, Lead, LeadList
+from leadstate.domain.job import BulkJob
 from leadstate.persistence.base import Changes, TableChanges
 from leadstate.projections import catalog, lead_search
 from leadstate.projections.definitions import ReadModelDef, load
 
-SYNC_READ_MODELS = ("lead_search", "lead_lists", "campaigns")
+SYNC_READ_MODELS = ("lead_search", "lead_lists", "campaigns", "jobs")
 
 
 def definitions() -> list[ReadModelDef]:
@@ -34,7 +35,8 @@ class SyncProjection:
         )
         lists = TableChanges(self.tables["lead_lists"], "list_id", catalog.LIST_COLUMNS)
         campaigns = TableChanges(self.tables["campaigns"], "campaign_key", catalog.CAMPAIGN_COLUMNS)
-        changes = Changes(tables=[leads, lists, campaigns])
+        jobs = TableChanges(self.tables["jobs"], "job_id", catalog.JOB_COLUMNS)
+        changes = Changes(tables=[leads, lists, campaigns, jobs])
         for aggregate in aggregates:
             if not aggregate.pending_events:
                 continue
@@ -48,6 +50,8 @@ class SyncProjection:
                     leads.updates.append(lead_search.status_row_for(aggregate))
             elif isinstance(aggregate, LeadList):
                 lists.upserts.append(catalog.list_row(aggregate))
+            elif isinstance(aggregate, BulkJob):
+                jobs.upserts.append(catalog.job_row(aggregate))
             elif isinstance(aggregate, Campaign):
                 campaigns.upserts.append(catalog.campaign_row(aggregate))
         changes.tables = [t for t in changes.tables if t.upserts or t.deletes or t.updates]

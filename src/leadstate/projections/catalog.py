@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from leadstate.domain import Campaign, LeadList
+from leadstate.domain.job import BulkJob
 from leadstate.projections.lead_search import micros
 
 LIST_COLUMNS = ("list_id", "account_id", "campaign_id", "name", "created_at")
+JOB_COLUMNS = (
+    "job_id",
+    "account_id",
+    "lead_action",
+    "status",
+    "total",
+    "processed",
+    "update_count",
+    "delete_count",
+    "error_count",
+    "errors",
+    "failure",
+    "submitted_at",
+    "finished_at",
+)
 CAMPAIGN_COLUMNS = ("campaign_key", "account_id", "campaign_id", "max_passes", "pass_delay_min")
 
 
@@ -35,4 +52,23 @@ def campaign_row(campaign: Campaign) -> tuple[Any, ...]:
         campaign.campaign_id,
         campaign.max_passes,
         campaign.pass_delay_min,
+    )
+
+
+def job_row(job: BulkJob) -> tuple[Any, ...]:
+    """The row of a bulk job (leadIds and reasons only: no personal data)."""
+    return (
+        job.job_id,
+        job.account_id,
+        job.action,
+        job.status,
+        job.total,
+        job.processed,
+        job.update_count,
+        job.delete_count,
+        job.error_count,
+        json.dumps(job.errors),
+        job.failure,
+        micros(job.submitted_at),
+        micros(job.finished_at),
     )
