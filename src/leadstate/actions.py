@@ -93,7 +93,7 @@ class ActionRun:
     def decide(self, lead_ids: list[int]) -> BatchOutcome:
         """Apply the action to these leads in memory; nothing is saved here."""
         outcome = BatchOutcome()
-        leads = self.app._leads(lead_ids)
+        leads = self.app._current_leads(lead_ids)
         originals: dict[int, Lead] = {}
         if self.action is LeadAction.MANUAL_LEADS and self.params.merge_original:
             wanted = {
@@ -101,7 +101,7 @@ class ActionRun:
                 for lead in leads.values()
                 if lead.original_lead_id and lead.original_lead_id not in leads
             }
-            originals = self.app._leads(w for w in wanted if w is not None)
+            originals = self.app._current_leads(w for w in wanted if w is not None)
         pool = {**originals, **leads}
         changed: dict[int, Aggregate] = {}
         merged = set(self.merged)

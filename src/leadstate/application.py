@@ -250,6 +250,26 @@ class LeadstateApp(Application[UUID]):
                 out[lead_id] = self._fold(events)
         return out
 
+    def _current_leads(self, lead_ids: Iterable[int]) -> dict[int, Lead]:
+        """Many live leads as of their read-model rows (snapshots; deleted ones absent)."""
+        ids = list(lead_ids)
+        out: dict[int, Lead] = {}
+        table = self.store.qualify(self.tables["lead_search"])
+        with self.store.read() as cur:
+            for start in range(0, len(ids), 2000):
+                chunk = ids[start : start + 2000]
+                marks = ", ".join([self.store.ph] * len(chunk))
+                cur.execute(
+                    f"SELECT {', '.join(lead_search.COLUMNS)} FROM {table} "
+                    f"WHERE lead_id IN ({marks})",
+                    chunk,
+                )
+                for row in cur.fetchall():
+                    values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
+                    lead = lead_search.lead_from_row(values)
+                    out[lead.lead_id] = lead
+        return out
+
     def _lead(self, account_id: int, lead_id: int) -> Lead:
         lead = self._leads([lead_id]).get(lead_id)
         if lead is None or lead.account_id != account_id or lead.deleted:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+
 from leadstate.cli.base import cli
+
+COMMAND_MODULES = ("leads", "server", "ops")
 
 
 def main() -> None:
     """Entry point of the `leadstate` console script."""
-    from leadstate.cli import leads  # noqa: F401  (registers commands)
-
-    try:
-        from leadstate.cli import server  # noqa: F401
-    except ImportError:  # pragma: no cover - until the server commands exist
-        pass
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(f"leadstate.cli.{name}") is not None:
+            importlib.import_module(f"leadstate.cli.{name}")
     cli()

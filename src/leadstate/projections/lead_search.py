@@ -8,7 +8,7 @@ construction a fold of the events.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadstate.domain import CONTACT_FIELDS, Lead
@@ -93,11 +93,14 @@ def definition() -> ReadModelDef:
     return load("lead_search")
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def micros(value: datetime | None) -> int | None:
-    """UTC microseconds since the epoch."""
+    """UTC microseconds since the epoch (exact: no float rounding)."""
     if value is None:
         return None
-    delta = value.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = value - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
@@ -105,7 +108,7 @@ def from_micros(value: int | None) -> datetime | None:
     """The inverse of `micros`."""
     if value is None:
         return None
-    return datetime.fromtimestamp(value / 1_000_000, tz=UTC)
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def iso(value: int | None) -> str | None:
@@ -305,3 +308,54 @@ def order_by(sort: str | None) -> str:
     if "lead_id" not in " ".join(parts):
         parts.append("lead_id")
     return ", ".join(parts)
+
+
+def lead_from_row(values: tuple[Any, ...]) -> Lead:
+    """The Lead a row (`COLUMNS` order) shows, as of the row's version: a snapshot.
+
+    The row is written in the same transaction as the lead's events, so it holds the
+    lead's state at exactly `version`; saving new events on top of it still goes
+    through the event store's optimistic concurrency check.
+    """
+    row = dict(zip(COLUMNS, values, strict=True))
+    contact: dict[str, Any] = {}
+    for field, column in CONTACT_COLUMNS.items():
+        value = row[column]
+        if value is not None:
+            contact[field] = json.loads(value) if field == "extendedLeadData" else value
+    loaded = from_micros(row["loaded_dts"])
+    state_dts = from_micros(row["state_dts"])
+    lead = object.__new__(Lead)
+    lead.__dict__.update(
+        {
+            "_id": Lead.create_id(row["lead_id"]),
+            "_version": row["version"],
+            "_created_on": loaded,
+            "_modified_on": state_dts,
+            "_pending_events": [],
+            "lead_id": row["lead_id"],
+            "account_id": row["account_id"],
+            "campaign_id": row["campaign_id"],
+            "list_id": row["list_id"],
+            "extern_id": row["extern_id"],
+            "contact": contact,
+            "lead_state": row["lead_state"],
+            "lead_passes": row["lead_passes"],
+            "max_passes": row["max_passes"],
+            "next_dial_time": from_micros(row["next_dial_time"]),
+            "last_pass_dts": from_micros(row["last_pass_dts"]),
+            "last_pass_disposition": row["last_pass_disposition"],
+            "agent_disposition": row["agent_disposition"],
+            "last_pass_agent_id": row["last_pass_agent_id"],
+            "suppressed": bool(row["suppressed"]),
+            "pending_agent_id": row["pending_agent_id"],
+            "lead_priority": row["lead_priority"],
+            "lead_timezone": row["lead_timezone"],
+            "caller_id": row["caller_id"],
+            "loaded_dts": loaded,
+            "state_dts": state_dts,
+            "original_lead_id": row["original_lead_id"],
+            "deleted": False,
+        }
+    )
+    return lead

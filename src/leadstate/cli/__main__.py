@@ -1,0 +1,5 @@
+"""`python -m leadstate.cli`."""
+
+from leadstate.cli import main
+
+main()
