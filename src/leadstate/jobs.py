@@ -19,8 +19,6 @@ from leadstate.application import LeadstateApp
 
 log = logging.getLogger("leadstate.jobs")
 
-LEASE_SECONDS = 15.0
-
 
 class JobRunner:
     """Polls for unfinished jobs (and wakes at once when one is submitted here)."""
@@ -31,6 +29,7 @@ class JobRunner:
         self.app = app
         self.poll_seconds = poll_seconds
         self.batch_pause = batch_pause
+        self.lease_seconds = app.settings.job_lease_seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -73,7 +72,7 @@ class JobRunner:
     def run_job(self, job_id: str) -> bool:
         """Run one job to its end while holding its lease; True if it finished here."""
         lease = f"job:{job_id}"
-        if not self.app.claim_lease(lease, self.owner, LEASE_SECONDS):
+        if not self.app.claim_lease(lease, self.owner, self.lease_seconds):
             return False
         try:
             while not self._stop.is_set():
@@ -87,7 +86,7 @@ class JobRunner:
                     return True
                 if self.batch_pause:
                     time.sleep(self.batch_pause)
-                if not self.app.claim_lease(lease, self.owner, LEASE_SECONDS):
+                if not self.app.claim_lease(lease, self.owner, self.lease_seconds):
                     return False
             return False
         finally:

@@ -36,9 +36,20 @@ class Settings(BaseSettings):
         ge=0,
         description="Pause between a job's batches (tests use it to stop a job half-way).",
     )
+    job_lease_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How long a runner holds a job without renewing before another may take it.",
+    )
     run_jobs: bool = Field(default=True, description="Run bulk jobs inside `leadstate serve`.")
     max_rows: int = Field(default=10_000, description="Largest page a search may ask for.")
     max_load_leads: int = Field(default=10_000, description="Most leads per loader request.")
+    rebuild_page_size: int = Field(
+        default=50_000,
+        ge=1,
+        description="Events read per page (and rows written per transaction) by projection "
+        "rebuilds, the asynchronous follower and `leadstate verify`.",
+    )
 
     @field_validator("sqlite_synchronous")
     @classmethod
