@@ -883,8 +883,13 @@ def _check_edit(changes: dict[str, Any]) -> dict[str, Any]:
         if key not in EDITABLE_FIELDS:
             continue
         if key in ("leadPriority", "maxPasses"):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise InvalidRequest(f"{key} must be a whole number")
+            if (value is None and key == "leadPriority") or (
+                value is not None
+                and (
+                    isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**31 - 1
+                )
+            ):
+                raise InvalidRequest(f"{key} must be a whole number (int32)")
             if key == "maxPasses" and value is not None and value < 1:
                 raise InvalidRequest("maxPasses must be 1 or more")
         elif key == "extendedLeadData":

@@ -153,13 +153,15 @@ def _parse_row(index: int, raw: Any) -> LoadRow | str:
         if email and not _EMAIL.match(email):
             return f"email {email!r} is not an email address"
         priority = raw.get("leadPriority", 0) or 0
-        if isinstance(priority, bool) or not isinstance(priority, int):
-            return "leadPriority must be a whole number"
+        if isinstance(priority, bool) or not isinstance(priority, int) or abs(priority) > 2**31 - 1:
+            return "leadPriority must be a whole number (int32)"
         max_passes = raw.get("maxPasses")
         if max_passes is not None and (
-            isinstance(max_passes, bool) or not isinstance(max_passes, int) or max_passes < 1
+            isinstance(max_passes, bool)
+            or not isinstance(max_passes, int)
+            or not 1 <= max_passes <= 2**31 - 1
         ):
-            return "maxPasses must be a whole number of 1 or more"
+            return "maxPasses must be a whole number of 1 or more (int32)"
         return LoadRow(
             index=index,
             extern_id=extern_id,

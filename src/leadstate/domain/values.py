@@ -124,7 +124,10 @@ def parse_time(value: str | datetime) -> datetime:
             ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"time out of range: {value!r}") from None
 
 
 def utcnow() -> datetime:

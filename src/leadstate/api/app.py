@@ -1,0 +1,76 @@
+"""The FastAPI application: built from settings, the `LeadstateApp` opened in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from leadstate.api.auth import AuthMiddleware
+from leadstate.api.errors import install_error_handlers
+from leadstate.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
+from leadstate.api.routers import campaigns, health, leads, loader, me
+from leadstate.application import LeadstateApp
+from leadstate.settings import Settings
+from leadstate.ui import mount_ui
+
+DESCRIPTION = """\
+Event-sourced lead state, wire-compatible with the lead endpoints of RingCentral Engage
+Voice (paths under `/voice/api/v1/admin/accounts/{accountId}`), plus extensions.
+
+Authenticate with `Authorization: Bearer <API key>` (`leadstate keys create`). Errors are
+`{"error": {"code": ..., "message": ...}}`.
+"""
+
+TAGS = [
+    {"name": "Leads", "description": "Load, search, act on and edit an account's leads."},
+    {"name": "Campaigns", "description": "Campaign pass settings."},
+    {"name": "Keys", "description": "The calling API key."},
+    {"name": "Health", "description": "Probes for load balancers and orchestrators."},
+]
+
+
+def _version() -> str:
+    try:
+        return version("leadstate")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0.0.0"
+
+
+def create_app(
+    settings: Settings | None = None,
+    on_start: Callable[[LeadstateApp], None] | None = None,
+) -> FastAPI:
+    """The API on `settings` (from the environment when omitted); `on_start` is called
+    with the application once it is open, before the first request."""
+    config = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        leadstate = await run_in_threadpool(LeadstateApp, config)
+        try:
+            if on_start is not None:
+                await run_in_threadpool(on_start, leadstate)
+            yield {"leadstate": leadstate}
+        finally:
+            await run_in_threadpool(leadstate.close)
+
+    api = FastAPI(
+        title="leadstate",
+        version=_version(),
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    api.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    api.add_middleware(AuthMiddleware)  # added last: runs first
+    install_error_handlers(api)
+    # Fixed paths (leadStates, actions) before `{leadId}`.
+    for router in (loader.router, leads.router, campaigns.router, me.router, health.router):
+        api.include_router(router)
+    mount_ui(api)  # the browser UI at `/` (static files under /ui/static)
+    return api

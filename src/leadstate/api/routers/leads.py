@@ -1,0 +1,217 @@
+"""Campaign leads: search, search by phones, actions, states, dispositions, one lead, edits."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query
+
+from leadstate.api.auth import API_PREFIX, ActionKey, LeadReaderKey, ReadKey, WriteKey
+from leadstate.api.deps import AccountId, Leadstate, RequestMeta, parse_as_of
+from leadstate.api.phonelist import PhoneListQuery, phone_list_body
+from leadstate.api.routers import API_ERRORS
+from leadstate.api.schemas import (
+    INT32_MAX,
+    CampaignLead,
+    CampaignLeadSearchCriteria,
+    CampaignLeadSearchResultsView,
+    CampaignLeadView,
+    DispositionText,
+    LeadActionResult,
+    LeadCount,
+    LeadManagerRequest,
+    PhoneListSearchRequest,
+)
+from leadstate.domain import LeadAction, LeadState
+from leadstate.domain.criteria import parse_criteria
+
+router = APIRouter(prefix=f"{API_PREFIX}/campaignLeads", tags=["Leads"], responses=API_ERRORS)
+
+LeadIdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="The lead's id.")]
+Page = Annotated[int, Query(ge=0, le=INT32_MAX, description="Page number, from 0.")]
+MaxRows = Annotated[
+    int, Query(ge=1, le=INT32_MAX, description="Rows per page (default 100, at most 10,000).")
+]
+CampaignIdQuery = Annotated[
+    int | None,
+    Query(ge=1, le=INT32_MAX, description="The lead's campaign (checked when given)."),
+]
+
+
+@router.post(
+    "/leadSearch",
+    operation_id="searchForCampaignLeads",
+    summary="Search the account's leads",
+    response_model=list[CampaignLeadSearchResultsView] | LeadCount,
+)
+def search_for_campaign_leads(
+    key: ReadKey,
+    account: AccountId,
+    leadstate: Leadstate,
+    criteria: Annotated[CampaignLeadSearchCriteria | None, Body()] = None,
+    page: Page = 0,
+    maxRows: MaxRows = 100,
+    count: Annotated[bool, Query(description='true: answer {"count": N} only.')] = False,
+    sort: Annotated[
+        str | None, Query(description="Extension: `field,-field` (default leadId).")
+    ] = None,
+) -> Any:
+    """One page of the leads matching the criteria, ordered by leadId unless `sort` says
+    otherwise; with `count=true`, how many match. Scope `leads:read`."""
+    parsed = parse_criteria(criteria.as_body() if criteria else None)
+    if count:
+        return LeadCount(count=leadstate.count(account, parsed))
+    return leadstate.search(account, parsed, page=page, max_rows=maxRows, sort=sort)
+
+
+@router.post(
+    "/leadSearchByPhoneList",
+    operation_id="uploadSearchCriteriaForCampaignLeads",
+    summary="Search leads by a list of phones",
+    response_model=list[CampaignLeadSearchResultsView],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": PhoneListSearchRequest.model_json_schema()},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "Text, one phone per line.",
+                            },
+                            "campaignIds": {
+                                "type": "string",
+                                "description": "Comma-separated campaign ids (optional).",
+                            },
+                        },
+                    }
+                },
+            },
+        }
+    },
+)
+def upload_search_criteria_for_campaign_leads(
+    key: ReadKey,
+    account: AccountId,
+    leadstate: Leadstate,
+    query: Annotated[PhoneListQuery, Depends(phone_list_body)],
+    page: Page = 0,
+    maxRows: MaxRows = 100,
+) -> Any:
+    """Leads whose phone is in `phoneList` (digits compared), optionally within
+    `campaignIds`; or a multipart `file` of one phone per line. Scope `leads:read`."""
+    criteria = parse_criteria(query.criteria_body())
+    return leadstate.search(account, criteria, page=page, max_rows=maxRows)
+
+
+@router.put(
+    "/actions",
+    operation_id="performLeadAction",
+    summary="Apply a lead action to the leads the criteria select",
+    response_model=LeadActionResult,
+)
+def perform_lead_action(
+    key: ActionKey,
+    account: AccountId,
+    leadstate: Leadstate,
+    meta: RequestMeta,
+    leadAction: Annotated[LeadAction, Query(description="The action (SPEC §2).")],
+    body: Annotated[LeadManagerRequest | None, Body()] = None,
+) -> LeadActionResult:
+    """Apply `leadAction` to every lead `campaignLeadSearchCriteria` selects, with
+    `leadActionParams.paramMap`; each changed lead gets its own event. Params are checked
+    before anything changes. Scope `leads:write`; DELETE_LEADS needs `leads:delete` and
+    EMAIL_LEADS `leads:export`."""
+    request = body or LeadManagerRequest()
+    result = leadstate.apply_action(
+        account, leadAction.value, request.param_map(), request.criteria_body(), meta
+    )
+    return LeadActionResult.of(result)
+
+
+@router.get(
+    "/leadStates",
+    operation_id="getLeadStates",
+    summary="Every lead state",
+    response_model=list[LeadState],
+)
+def get_lead_states(key: ReadKey, account: AccountId, leadstate: Leadstate) -> list[str]:
+    """The lead states, hyphen spelling. Scope `leads:read`."""
+    return leadstate.lead_states()
+
+
+@router.get(
+    "/systemDispositions",
+    operation_id="getSystemDispositions",
+    summary="Every system disposition",
+    response_model=list[DispositionText],
+)
+def get_system_dispositions(key: ReadKey, account: AccountId, leadstate: Leadstate) -> list[str]:
+    """The system dispositions of a pass. Scope `leads:read`."""
+    return leadstate.system_dispositions()
+
+
+@router.get(
+    "/{leadId}",
+    operation_id="getCampaignLead",
+    summary="One lead (extension), now or as it was",
+    response_model=CampaignLeadView,
+)
+def get_campaign_lead(
+    key: LeadReaderKey,
+    account: AccountId,
+    leadstate: Leadstate,
+    leadId: LeadIdPath,
+    version: Annotated[
+        int | None, Query(ge=1, le=INT32_MAX, description="Rebuild at this event version.")
+    ] = None,
+    asOf: Annotated[str | None, Query(description="Rebuild as of this ISO-8601 time.")] = None,
+) -> dict[str, Any]:
+    """The lead's current view; with `version` or `asOf`, rebuilt from its events at that
+    point (audit). Scope `leads:read`, plus `audit:read` for `version`/`asOf`."""
+    return leadstate.get_lead(account, leadId, version=version, as_of=parse_as_of(asOf))
+
+
+@router.patch(
+    "/{leadId}",
+    operation_id="patchCampaignLead",
+    summary="Edit the fields sent",
+    response_model=CampaignLeadSearchResultsView,
+)
+def patch_campaign_lead(
+    key: WriteKey,
+    account: AccountId,
+    leadstate: Leadstate,
+    meta: RequestMeta,
+    leadId: LeadIdPath,
+    lead: Annotated[CampaignLead, Body()],
+    campaignId: CampaignIdQuery = None,
+) -> dict[str, Any]:
+    """Change the contact fields, `leadPriority`, `maxPasses`, `leadTimezone` or `callerId`
+    sent; the others stay. State, passes, suppression or ids in the body are a 400 (lead
+    actions change those). Scope `leads:write`."""
+    return leadstate.edit_lead(account, leadId, campaignId, lead.changes(), meta)
+
+
+@router.put(
+    "/{leadId}",
+    operation_id="updateCampaignLead",
+    summary="Replace the lead's contact data",
+    response_model=CampaignLeadSearchResultsView,
+)
+def update_campaign_lead(
+    key: WriteKey,
+    account: AccountId,
+    leadstate: Leadstate,
+    meta: RequestMeta,
+    leadId: LeadIdPath,
+    lead: Annotated[CampaignLead, Body()],
+    campaignId: CampaignIdQuery = None,
+) -> dict[str, Any]:
+    """As PATCH, but contact fields not sent are cleared. Scope `leads:write`."""
+    return leadstate.edit_lead(account, leadId, campaignId, lead.changes(), meta, replace=True)

@@ -1,0 +1,89 @@
+"""Fixtures of the HTTP tests: a real `leadstate serve` per backend, and an in-process client."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from leadstate.api import create_app
+from leadstate.application import LeadstateApp
+from tests.conftest import PG_URL, make_settings, require_postgres
+from tests.e2e.support import (
+    ALL_SCOPES,
+    Api,
+    Server,
+    create_key,
+    new_account,
+    server_env,
+    start_server,
+)
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """`leadstate serve` on a fresh database of each backend, with an all-scope `*` key.
+
+    Shared by every test of the session (each test uses accounts of its own), so the
+    schema is made here the way the `pg_schema` fixture makes it (that one lives per
+    test)."""
+    workdir = tmp_path_factory.mktemp(f"serve-{request.param}")
+    schema: str | None = None
+    if request.param == "postgres":
+        require_postgres()
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        env = server_env(PG_URL, schema)
+    else:
+        env = server_env(str(workdir / "leadstate.db"))
+    try:
+        token = create_key(env, "*", *ALL_SCOPES, cwd=workdir)
+        running = start_server(env, workdir)
+        running.tokens["admin"] = token
+        try:
+            yield running
+        finally:
+            running.stop()
+    finally:
+        if schema is not None:
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def api(server: Server) -> Iterator[Api]:
+    """A client of a fresh account of the running server (all scopes)."""
+    client = Api(server.base_url, server.tokens["admin"], new_account())
+    yield client
+    client.close()
+
+
+@dataclass
+class Local:
+    """The API in-process (TestClient) and the application on the same database."""
+
+    client: TestClient
+    app: LeadstateApp
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> Iterator[Local]:
+    """A TestClient over `create_app` on a fresh SQLite file; 500s come back as responses."""
+    settings = make_settings("sqlite", tmp_path)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        application = LeadstateApp(settings)
+        try:
+            yield Local(client, application)
+        finally:
+            application.close()
