@@ -4,11 +4,16 @@ route is described, no object is free-form, and the JSON names are the vendor's.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
+from leadstate.api import create_app
+from leadstate.application import LeadstateApp, new_meta
+from tests.conftest import make_settings
 from tests.e2e.conftest import Local
 from tests.e2e.support import ALL_SCOPES, PREFIX
 
@@ -368,6 +373,13 @@ def test_every_route_answers_what_its_openapi_schema_declares(
     call("PUT", settings, f"{P}/campaigns/7/settings", json={"maxPasses": 4, "passDelayMin": 0})
     call("PUT", settings, f"{P}/campaigns/7/settings", json={"maxPasses": 4})
 
+    job = local.app.submit_job(
+        ACCOUNT, "READY_LEADS", {}, {"leadIds": [first]}, new_meta("openapi-test")
+    )
+    jobs = f"{T}/jobs/{{jobId}}"
+    call("GET", jobs, f"{P}/jobs/{job['jobId']}")
+    call("GET", jobs, f"{P}/jobs/nope")
+
     call("GET", "/me", "/me")
     call("GET", "/healthz", "/healthz")
     call("GET", "/readyz", "/readyz")
@@ -462,3 +474,37 @@ def test_the_vendor_operation_ids_and_paths_are_served(local: Local) -> None:
     assert served["updateCampaignLead"] == ("PUT", f"{T}/campaignLeads/{{leadId}}")
     docs = local.client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_bulk_job_answer_matches_its_declared_202_schema(
+    tmp_path: Path, spec_and_headers: tuple[dict[str, Any], dict[str, str]]
+) -> None:
+    spec, _ = spec_and_headers
+    settings = make_settings("sqlite", tmp_path, bulk_sync_limit=1, run_jobs=False)
+    token = "unused"
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        application = LeadstateApp(settings)
+        try:
+            token = application.api_keys.create("*", list(ALL_SCOPES))[1]
+        finally:
+            application.close()
+        auth = {"Authorization": f"Bearer {token}"}
+        leads = [
+            {"externId": "a", "leadPhone": "2125550111"},
+            {"externId": "b", "leadPhone": "2125550112"},
+        ]
+        loaded = client.post(
+            f"{P}/campaigns/7/leadLoader/direct", json={"uploadLeads": leads}, headers=auth
+        )
+        assert loaded.status_code == 200, loaded.text
+        response = client.put(
+            f"{P}/campaignLeads/actions",
+            params={"leadAction": "PAUSE_LEADS"},
+            json={"campaignLeadSearchCriteria": {"campaignIds": [7]}},
+            headers=auth,
+        )
+        assert response.status_code == 202, response.text
+        check(spec, "PUT", f"{T}/campaignLeads/actions", response)
+        job = client.get(response.headers["Location"], headers=auth)
+        assert job.status_code == 200 and job.json()["status"] == "queued"
+        check(spec, "GET", f"{T}/jobs/{{jobId}}", job)

@@ -13,8 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from leadstate.api.auth import AuthMiddleware
 from leadstate.api.errors import install_error_handlers
 from leadstate.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
-from leadstate.api.routers import campaigns, health, leads, loader, me
+from leadstate.api.routers import campaigns, health, jobs, leads, loader, me
 from leadstate.application import LeadstateApp
+from leadstate.jobs import JobRunner
 from leadstate.settings import Settings
 from leadstate.ui import mount_ui
 
@@ -29,6 +30,7 @@ Authenticate with `Authorization: Bearer <API key>` (`leadstate keys create`). E
 TAGS = [
     {"name": "Leads", "description": "Load, search, act on and edit an account's leads."},
     {"name": "Campaigns", "description": "Campaign pass settings."},
+    {"name": "Jobs", "description": "Bulk actions running in the background."},
     {"name": "Keys", "description": "The calling API key."},
     {"name": "Health", "description": "Probes for load balancers and orchestrators."},
 ]
@@ -52,11 +54,17 @@ def create_app(
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[dict[str, Any]]:
         leadstate = await run_in_threadpool(LeadstateApp, config)
+        runner: JobRunner | None = None
         try:
             if on_start is not None:
                 await run_in_threadpool(on_start, leadstate)
+            if config.run_jobs:
+                runner = JobRunner(leadstate, batch_pause=config.job_batch_pause_ms / 1000)
+                runner.start()
             yield {"leadstate": leadstate}
         finally:
+            if runner is not None:
+                await run_in_threadpool(runner.stop)
             await run_in_threadpool(leadstate.close)
 
     api = FastAPI(
@@ -70,7 +78,14 @@ def create_app(
     api.add_middleware(AuthMiddleware)  # added last: runs first
     install_error_handlers(api)
     # Fixed paths (leadStates, actions) before `{leadId}`.
-    for router in (loader.router, leads.router, campaigns.router, me.router, health.router):
+    for router in (
+        loader.router,
+        leads.router,
+        campaigns.router,
+        jobs.router,
+        me.router,
+        health.router,
+    ):
         api.include_router(router)
     mount_ui(api)  # the browser UI at `/` (static files under /ui/static)
     return api

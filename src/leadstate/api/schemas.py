@@ -343,6 +343,67 @@ class LeadActionResult(BaseModel):
         )
 
 
+class JobResult(BaseModel):
+    """A job's `LeadActionResult` so far."""
+
+    success: bool = Field(description="False once the job failed.")
+    leadUpdateCount: int
+    leadDeleteCount: int
+    redialDeleteCount: int
+    dialerRefreshed: bool
+    leadActionType: LeadAction
+    errorMessage: str | None
+
+
+class Job(BaseModel):
+    """A bulk action running as a job (SPEC §6 `GET .../jobs/{jobId}`)."""
+
+    jobId: str
+    leadAction: LeadAction
+    status: Literal["queued", "running", "done", "failed"]
+    total: int = Field(description="Leads the job targets (fixed at submission).")
+    processed: int = Field(description="Leads processed so far.")
+    result: JobResult
+    errors: list[SkippedLead] = Field(description="Skipped leads and why (the first 1,000).")
+
+    @classmethod
+    def of(cls, job: dict[str, Any]) -> Job:
+        """The API view of an application job."""
+        return cls.model_validate(job)
+
+
+class JobAccepted(LeadActionResult):
+    """A selection too large to act on at once: 202 with the `LeadActionResult` fields
+    (counts so far) and the job, whose `Location` is `.../jobs/{jobId}`."""
+
+    jobId: str
+    status: Literal["queued", "running", "done", "failed"]
+    total: int
+    processed: int
+    job: Job
+
+    @classmethod
+    def of_job(cls, job: dict[str, Any]) -> JobAccepted:
+        """The 202 body for an application job."""
+        view = Job.of(job)
+        return cls(
+            success=True,
+            leadUpdateCount=view.result.leadUpdateCount,
+            leadDeleteCount=view.result.leadDeleteCount,
+            redialDeleteCount=0,
+            dialerRefreshed=False,
+            leadActionType=view.leadAction,
+            errorMessage=view.result.errorMessage,
+            errors=view.errors,
+            newListId=None,
+            jobId=view.jobId,
+            status=view.status,
+            total=view.total,
+            processed=view.processed,
+            job=view,
+        )
+
+
 # -- loading ----------------------------------------------------------------------------
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
 
 from leadstate.api.auth import API_PREFIX, ActionKey, LeadReaderKey, ReadKey, WriteKey
 from leadstate.api.deps import AccountId, Leadstate, RequestMeta, parse_as_of
@@ -17,6 +18,7 @@ from leadstate.api.schemas import (
     CampaignLeadSearchResultsView,
     CampaignLeadView,
     DispositionText,
+    JobAccepted,
     LeadActionResult,
     LeadCount,
     LeadManagerRequest,
@@ -114,23 +116,38 @@ def upload_search_criteria_for_campaign_leads(
     operation_id="performLeadAction",
     summary="Apply a lead action to the leads the criteria select",
     response_model=LeadActionResult,
+    responses={
+        202: {
+            "model": JobAccepted,
+            "description": "More leads than LEADSTATE_BULK_SYNC_LIMIT: a bulk job was "
+            "started; `Location` is `.../jobs/{jobId}`.",
+        }
+    },
 )
 def perform_lead_action(
     key: ActionKey,
     account: AccountId,
     leadstate: Leadstate,
     meta: RequestMeta,
+    request: Request,
     leadAction: Annotated[LeadAction, Query(description="The action (SPEC §2).")],
     body: Annotated[LeadManagerRequest | None, Body()] = None,
-) -> LeadActionResult:
+) -> LeadActionResult | JSONResponse:
     """Apply `leadAction` to every lead `campaignLeadSearchCriteria` selects, with
     `leadActionParams.paramMap`; each changed lead gets its own event. Params are checked
     before anything changes. Scope `leads:write`; DELETE_LEADS needs `leads:delete` and
     EMAIL_LEADS `leads:export`."""
-    request = body or LeadManagerRequest()
-    result = leadstate.apply_action(
-        account, leadAction.value, request.param_map(), request.criteria_body(), meta
+    manager = body or LeadManagerRequest()
+    result = leadstate.perform_action(
+        account, leadAction.value, manager.param_map(), manager.criteria_body(), meta
     )
+    if isinstance(result, dict):
+        location = request.url_for("get_job", accountId=str(account), jobId=result["jobId"])
+        return JSONResponse(
+            JobAccepted.of_job(result).model_dump(mode="json"),
+            status_code=202,
+            headers={"Location": location.path},
+        )
     return LeadActionResult.of(result)
 
 
