@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from leadstate.application import new_meta
 from leadstate.domain import Lead
 from tests.e2e.conftest import Local
 from tests.e2e.support import ALL_SCOPES, PREFIX
@@ -28,12 +29,13 @@ class Call:
     json: Any = None
     params: dict[str, Any] = field(default_factory=dict)
 
-    def path(self, account: int, lead_id: int) -> str:
+    def path(self, account: int, lead_id: int, job_id: str = "none") -> str:
         """The concrete path."""
         return (
             self.route.replace("{accountId}", str(account))
             .replace("{leadId}", str(lead_id))
             .replace("{campaignId}", "5")
+            .replace("{jobId}", job_id)
         )
 
 
@@ -71,6 +73,7 @@ ROUTES = [
         "leads:write",
         {"maxPasses": 2, "passDelayMin": 5},
     ),
+    Call("GET", f"{A}/jobs/{{jobId}}", "leads:read"),
     Call("GET", "/me", None),
 ]
 # Scope rules that depend on the request, not only the route.
@@ -102,13 +105,14 @@ class World:
     local: Local
     lead_id: int
     tokens: dict[str, str]
+    job_id: str
 
     def call(self, call: Call, token: str | None, account: int = ACCOUNT) -> Any:
         """Send `call` with `token`."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return self.local.client.request(
             call.method,
-            call.path(account, self.lead_id),
+            call.path(account, self.lead_id, self.job_id),
             json=call.json,
             params=call.params,
             headers=headers,
@@ -141,7 +145,9 @@ def world(local: Local) -> World:
     keys.revoke(revoked.key_id)
     for scope in ALL_SCOPES:
         tokens[f"without {scope}"] = keys.create(ACCOUNT, [s for s in ALL_SCOPES if s != scope])[1]
-    return World(local, _lead(local, tokens["admin"]), tokens)
+    lead_id = _lead(local, tokens["admin"])
+    job = local.app.submit_job(ACCOUNT, "READY_LEADS", {}, {"leadIds": [lead_id]}, new_meta("t"))
+    return World(local, lead_id, tokens, job["jobId"])
 
 
 def reveals_nothing(body: dict[str, Any]) -> None:
