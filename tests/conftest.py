@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -83,3 +84,19 @@ def app(settings: Settings) -> Iterator[LeadstateApp]:
     application = LeadstateApp(settings)
     yield application
     application.close()
+
+
+@pytest.fixture
+def make_app(settings: Settings) -> Iterator[Callable[..., LeadstateApp]]:
+    """A factory of applications on the parametrised backend's database, with `extra`
+    settings (e.g. `batch_size=1`); every application it made is closed afterwards."""
+    made: list[LeadstateApp] = []
+
+    def factory(**extra: Any) -> LeadstateApp:
+        application = LeadstateApp(settings.model_copy(update=extra))
+        made.append(application)
+        return application
+
+    yield factory
+    for application in made:
+        application.close()

@@ -30,14 +30,51 @@ class LeadstatePostgresRecorder(PostgresApplicationRecorder):
 
     store: PostgresStore
 
+    def create_table(self) -> None:
+        """The library's DDL, one process at a time (the lock `PostgresStore.script` takes).
+
+        Processes starting together on a fresh database otherwise race on its CREATE
+        TYPE / TABLE IF NOT EXISTS / OR REPLACE FUNCTION and all but one may fail.
+        """
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(727274)")
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(727274)")
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's insert, but a failure to write the read models rolls it back."""
+        try:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+        except _RollBack as rollback:
+            raise rollback.error from rollback.error.__cause__
+        return ids
+
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs) or []
         changes: Changes | None = kwargs.get("changes")
         if changes:
-            self.store.apply_changes(curs, changes, ids)
+            try:
+                self.store.apply_changes(curs, changes, ids)
+            except Exception as error:
+                # The library catches Exception here and re-raises it only after its
+                # transaction block has exited, i.e. after COMMIT: the events would be
+                # recorded without their read-model rows. A BaseException aborts it.
+                raise _RollBack(error) from error
         return ids
+
+
+class _RollBack(BaseException):
+    """Carries an error out of the library's transaction block so that it rolls back."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class LeadstatePostgresFactory(PostgresFactory):

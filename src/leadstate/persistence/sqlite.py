@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -29,7 +31,17 @@ class LeadstateSQLitePool(SQLiteConnectionPool):
     synchronous = "NORMAL"
 
     def _create_connection(self) -> SQLiteConnection:
-        connection = super()._create_connection()
+        # Processes opening a brand-new file together race to switch it to WAL, which
+        # SQLite reports at once as "database is locked" (no busy wait): try again.
+        deadline = time.monotonic() + float(self.lock_timeout or 5)
+        while True:
+            try:
+                connection = super()._create_connection()
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         raw = connection._sqlite_conn
         raw.execute("PRAGMA secure_delete = ON")
         raw.execute("PRAGMA journal_size_limit = 0")
@@ -57,26 +69,31 @@ class LeadstateSQLiteRecorder(SQLiteApplicationRecorder):
 
         Writers are serialised, and SQLite gives a new row the largest rowid plus one,
         so the batch's notification ids are the next consecutive rowids (checked).
+        The INSERT comes first: a read first would take a snapshot that another process's
+        commit makes stale, and the upgrade to writer then fails at once with "database
+        is locked" instead of waiting for the lock.
         """
         if not stored_events:
             return []
-        c.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {self.events_table_name}")
-        first = int(c.fetchone()[0]) + 1
-        c.executemany(
-            self.insert_events_statement,
-            [
-                (
-                    s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
-                    s.originator_version,
-                    s.topic,
-                    s.state,
-                )
-                for s in stored_events
-            ],
-        )
-        last = first + len(stored_events) - 1
+        rows = [
+            (
+                s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                s.originator_version,
+                s.topic,
+                s.state,
+            )
+            for s in stored_events
+        ]
+        c.executemany(self.insert_events_statement, rows)
         c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
-        if int(c.fetchone()[0]) != last:
+        last = int(c.fetchone()[0])
+        first = last - len(rows) + 1
+        c.execute(
+            f"SELECT rowid FROM {self.events_table_name} "
+            "WHERE originator_id = ? AND originator_version = ?",
+            rows[0][:2],
+        )
+        if int(c.fetchone()[0]) != first:
             raise RuntimeError("notification ids of a batch were not consecutive")
         return list(range(first, last + 1))
 
@@ -196,8 +213,16 @@ class SQLiteStore(Store):
         return int(row[0] or 0)
 
     def checkpoint(self) -> None:
-        """Fold the WAL into the main file and truncate it."""
+        """Rewrite the file from live rows only, fold the WAL into it and truncate it.
+
+        `secure_delete` zeroes a deleted row's cells, but not the stale copies SQLite
+        leaves in a page's unused gap when page splits move cells to other pages, so a
+        deleted lead's index entries (its phone, names) can survive there. VACUUM
+        rebuilds every page (SPEC §5); it costs a copy of the database, like
+        PostgreSQL's VACUUM FULL.
+        """
         with self.datastore.get_connection(commit=True) as conn:
+            conn._sqlite_conn.execute("VACUUM")
             conn._sqlite_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
