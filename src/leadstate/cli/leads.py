@@ -80,6 +80,17 @@ def _criteria(
     return body
 
 
+def _progress() -> Progress:
+    """A progress bar on stderr (stdout stays machine-readable)."""
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+
+
 def _fail(error: DomainError) -> None:
     err.print(f"[red]error:[/red] {error.message}")
     raise typer.Exit(2)
@@ -118,13 +129,7 @@ def load(
             list_state="PAUSED" if paused else None,
             list_id=list_id,
         )
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-        ) as bar:
+        with _progress() as bar:
             task = bar.add_task("loading", total=len(rows))
             result = app.load_leads(
                 account,
@@ -236,13 +241,7 @@ def action(
     body = _criteria(campaign, list_id, state, lead_id, extern_id, phone, criteria)
     app = open_app()
     try:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-        ) as bar:
+        with _progress() as bar:
             task = bar.add_task(lead_action, total=None)
             result = app.apply_action(
                 account,
