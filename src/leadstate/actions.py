@@ -107,11 +107,18 @@ class ActionRun:
         merged = set(self.merged)
         moved_phones: set[str] = set()
         existing_phones: set[str] = set()
+        in_target: dict[str, set[int]] = {}
         if self.action is LeadAction.MOVE_TO_CAMPAIGN and self.params.ignore_duplicates:
             phones = sorted({lead.phone for lead in leads.values() if lead.phone})
             existing_phones = self.app._phones_in_campaign(
                 self.account_id, self.params.campaign_id, phones, exclude=lead_ids
             )
+            # This batch's leads already in the target campaign are there too (SPEC §2:
+            # the phone "already exists in the target campaign when it is processed"),
+            # for every lead but themselves.
+            for present in leads.values():
+                if present.campaign_id == self.params.campaign_id and present.phone:
+                    in_target.setdefault(present.phone, set()).add(present.lead_id)
         copies: list[Lead] = []
         for lead_id in lead_ids:
             lead = leads.get(lead_id)
@@ -123,7 +130,11 @@ class ActionRun:
                     if (
                         self.params.ignore_duplicates
                         and lead.phone
-                        and (lead.phone in existing_phones or lead.phone in moved_phones)
+                        and (
+                            lead.phone in existing_phones
+                            or lead.phone in moved_phones
+                            or in_target.get(lead.phone, set()) - {lead_id}
+                        )
                     ):
                         raise Skipped("duplicate phone in target campaign")
                     did = self._move(lead, copies, outcome)
@@ -159,6 +170,15 @@ class ActionRun:
                     original.transition(copy.lead_id, self.meta)
                     changed[original.lead_id] = original
         outcome.to_save.extend([*changed.values(), *fresh])
+        if self.action is LeadAction.MANUAL_LEADS and self.params.do_not_call:
+            # Their phones join the DNC list in the same transaction (SPEC §2, §4).
+            leads_now = [a for a in changed.values() if isinstance(a, Lead)]
+            outcome.to_save.extend(
+                self.app.dialing.dnc_entries_for(self.account_id, leads_now, self.meta)
+            )
+        elif self.action is LeadAction.DELETE_LEADS and changed:
+            # Every export holding a deleted lead is withdrawn and purged with it (SPEC §5).
+            outcome.to_save.extend(self.app.exports.withdraw_holding(list(changed), self.meta))
         outcome.merged = sorted(merged - self.merged)
         return outcome
 
@@ -180,8 +200,9 @@ class ActionRun:
     ) -> bool:
         if lead.lead_id in merged:
             return False
-        did = lead.manual_pass(self.params, self.meta)
+        # Marked first: a lead skipped here is reported once, not again by a copy's merge.
         merged.add(lead.lead_id)
+        did = lead.manual_pass(self.params, self.meta)
         original_id = lead.original_lead_id
         if self.params.merge_original and original_id and original_id not in merged:
             original = pool.get(original_id)
@@ -193,6 +214,7 @@ class ActionRun:
                 try:
                     original.manual_pass(self.params, self.meta)
                 except Skipped as skip:
+                    merged.add(original_id)
                     outcome.errors.append({"leadId": original_id, "reason": skip.reason})
                 else:
                     merged.add(original_id)

@@ -30,12 +30,14 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType
 
 from leadstate.actions import ActionRun, BatchOutcome
+from leadstate.audit import AuditViews, aware, event_time
 from leadstate.domain import (
     DEFAULT_MAX_PASSES,
     DEFAULT_PASS_DELAY_MIN,
     SYSTEM_DISPOSITIONS,
     ActionParams,
     Campaign,
+    Conflict,
     InvalidRequest,
     Lead,
     LeadAction,
@@ -50,15 +52,19 @@ from leadstate.domain.criteria import SearchCriteria, parse_criteria
 from leadstate.domain.job import BulkJob, JobStatus, LeadIds
 from leadstate.domain.lead import EDITABLE_FIELDS
 from leadstate.loader import LoadRequest, LoadResult, LoadRow, check_rows
+from leadstate.metrics import count_events
 from leadstate.persistence.base import Changes, Store
 from leadstate.persistence.crypto import Keyring
 from leadstate.persistence.mapper import ShreddingMapper
 from leadstate.persistence.transcodings import LeadIdsAsCompressed
 from leadstate.projections import SyncProjection, definitions, lead_search
 from leadstate.projections.catalog import campaign_key
+from leadstate.projections.lifecycle import ProjectionLifecycle
 from leadstate.settings import Settings
 
 T = TypeVar("T")
+
+RETRY_SECONDS = 15.0  # how long a command keeps retrying version conflicts (then 409)
 
 ERASED_VALUE = "[erased]"
 
@@ -95,13 +101,15 @@ class CampaignSettings:
     pass_delay_min: int
 
 
-class LeadstateApp(Application[UUID]):
+class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
     """Leads, lists and campaigns, event-sourced, with synchronous read models."""
 
     name = "leadstate"
 
     def __init__(self, settings: Settings, env: EnvType | None = None) -> None:
         self.settings = settings
+        self.deleted_since_compaction = False
+        self.last_compaction = 0.0
         base: dict[str, str] = {}
         if settings.is_postgres:
             base.update(settings.postgres_env())
@@ -116,10 +124,19 @@ class LeadstateApp(Application[UUID]):
         self.mapper.keyring = self.keyring
         self.tables = self._setup_read_models()
         self.projection = SyncProjection(self.tables)
+        self._init_read_model_lifecycle()
         self.job_listeners: list[Callable[[], None]] = []
         from leadstate.apikeys import ApiKeys
 
         self.api_keys = ApiKeys(self.store)
+        from leadstate.calls import Dialing
+        from leadstate.exports import Exports
+
+        self.dialing = Dialing(self)  # dial attempts, call records, DNC, dialable queue
+        self.exports = Exports(self)  # EMAIL_LEADS exports, their files and links
+        from leadstate.idempotency import IdempotencyStore
+
+        self.idempotency = IdempotencyStore(self.store)  # Idempotency-Key records (§6)
 
     # -- construction ----------------------------------------------------------------
 
@@ -212,21 +229,48 @@ class LeadstateApp(Application[UUID]):
         processing.events.extend(o for o in objs if o is not None and not isinstance(o, Aggregate))
         processing.saved_kwargs = {"changes": changes, **kwargs}
         recordings = self._record(processing)
+        count_events(processing.events)
         self._notify(recordings)
         if changes.shred:
             self.keyring.forget(changes.shred)
+            self.deleted_since_compaction = True
         return recordings
 
+    def compact_if_due(self, min_interval: float) -> bool:
+        """After deletions, rewrite the SQLite file so no free page keeps a deleted lead's
+        data (SPEC §5); at most once per `min_interval` seconds. PostgreSQL: the operator's
+        VACUUM FULL does the same (see README)."""
+        if not self.deleted_since_compaction or self.settings.is_postgres:
+            return False
+        now = time.monotonic()
+        if now - self.last_compaction < min_interval:
+            return False
+        from leadstate.persistence.sqlite import SQLiteStore
+
+        assert isinstance(self.store, SQLiteStore)
+        self.deleted_since_compaction = False
+        self.last_compaction = now
+        self.store.checkpoint()
+        return True
+
     def _retrying(self, attempt: Callable[[], T], attempts: int = 8) -> T:
-        """Run get-decide-save again when another writer got there first."""
-        for n in range(attempts):
+        """Run get-decide-save again when another writer got there first: at least
+        `attempts` times and for up to `RETRY_SECONDS`, with short jittered pauses (a
+        hot lead has many writers: each round one wins, so losers must keep trying);
+        then a `Conflict` (409): the failed attempt saved nothing."""
+        deadline = time.monotonic() + RETRY_SECONDS
+        tries = 0
+        while True:
             try:
                 return attempt()
-            except (RecordConflictError, IntegrityError):
-                if n == attempts - 1:
-                    raise
-                time.sleep(random.uniform(0, 0.005 * (2**n)))
-        raise AssertionError("unreachable")
+            except (RecordConflictError, IntegrityError) as error:
+                tries += 1
+                if tries >= attempts and time.monotonic() >= deadline:
+                    raise Conflict(
+                        "other writers kept changing the same lead(s) at the same moment: "
+                        f"gave up after {tries} tries without saving this change; retry it"
+                    ) from error
+                time.sleep(random.uniform(0, min(0.05, 0.002 * 2 ** min(tries, 6))))
 
     # -- reading aggregates ----------------------------------------------------------
 
@@ -372,7 +416,11 @@ class LeadstateApp(Application[UUID]):
                 or existing["campaign_id"] != campaign_id
             ):
                 raise NotFound(f"list {request.list_id} not found in campaign {campaign_id}")
-        result, good = check_rows(request, self._existing_phones(account_id, campaign_id, request))
+        result, good = check_rows(
+            request,
+            self._existing_phones(account_id, campaign_id, request),
+            self.dialing.dnc_phones(account_id, (r.phone for r in request.parsed_rows())),
+        )
         if not good:
             return result
         if request.list_id is not None:
@@ -519,13 +567,23 @@ class LeadstateApp(Application[UUID]):
         return int(row["n"] if isinstance(row, dict) else row[0])
 
     def matching_ids(self, account_id: int, criteria: SearchCriteria) -> list[int]:
-        """Every matching leadId, in leadId order."""
+        """Every matching leadId, in leadId order (more than `max_selection`: a 400)."""
         lists = self.store.qualify(self.tables["lead_lists"])
         clause, params = lead_search.where(criteria, account_id, self.store.ph, lists)
         table = self.store.qualify(self.tables["lead_search"])
+        cap = self.settings.max_selection
         with self.store.read() as cur:
-            cur.execute(f"SELECT lead_id FROM {table} WHERE {clause} ORDER BY lead_id", params)
-            return [int(r["lead_id"] if isinstance(r, dict) else r[0]) for r in cur.fetchall()]
+            cur.execute(
+                f"SELECT lead_id FROM {table} WHERE {clause} ORDER BY lead_id LIMIT {cap + 1}",
+                params,
+            )
+            ids = [int(r["lead_id"] if isinstance(r, dict) else r[0]) for r in cur.fetchall()]
+        if len(ids) > cap:
+            raise InvalidRequest(
+                f"the criteria select more than {cap} leads, the most one action may change "
+                "(LEADSTATE_MAX_SELECTION); narrow them, e.g. by campaignIds or listIds"
+            )
+        return ids
 
     def get_lead(
         self,
@@ -557,17 +615,20 @@ class LeadstateApp(Application[UUID]):
         stream = self.store.select_streams([Lead.create_id(lead_id)])
         events = next(iter(stream.values()))
         self.keyring.get_many([Lead.create_id(lead_id)])
+        as_of = aware(as_of) if as_of is not None else None
         lead: Lead | None = None
         for stored in events:
             domain_event = self.mapper.to_domain_event(stored)
             if version is not None and stored.originator_version > version:
                 break
-            if as_of is not None and getattr(domain_event, "timestamp") > as_of:  # noqa: B009
+            if as_of is not None and event_time(domain_event) > as_of:
                 break
             lead = domain_event.mutate(lead)  # type: ignore[attr-defined]
         if lead is None or lead.account_id != account_id:
             raise NotFound(f"lead {lead_id} had no state at that point in account {account_id}")
-        view = lead_search.view_of(self._row_dict(lead), None)
+        with self.store.read() as cur:
+            names = self._list_names(cur, {lead.list_id})
+        view = lead_search.view_of(self._row_dict(lead), names.get(lead.list_id))
         view["deleted"] = lead.deleted
         view["version"] = lead.version
         if lead.personal_data_erased:
@@ -593,8 +654,6 @@ class LeadstateApp(Application[UUID]):
         """Validate everything up front: a bad request changes nothing (SPEC §2)."""
         action = LeadAction.parse(action_name)
         params = parse_params(action, param_map)
-        if action is LeadAction.EMAIL_LEADS:
-            raise InvalidRequest("EMAIL_LEADS is not available on this server yet")
         criteria = parse_criteria(criteria_body)
         if action is not LeadAction.DIALER_REFRESH and not criteria.has_selector():
             raise InvalidRequest(
@@ -630,6 +689,8 @@ class LeadstateApp(Application[UUID]):
         if action is LeadAction.DIALER_REFRESH:
             result.dialer_refreshed = True
             return result
+        if action is LeadAction.EMAIL_LEADS:
+            return self.exports.request(account_id, params, criteria, criteria_body, meta)
         targets = self.matching_ids(account_id, criteria)
         result.total = len(targets)
         run = ActionRun(self, account_id, action, params, meta)
@@ -662,6 +723,8 @@ class LeadstateApp(Application[UUID]):
         )
         if action is LeadAction.DIALER_REFRESH:
             return ActionResult(action=action, dialer_refreshed=True)
+        if action is LeadAction.EMAIL_LEADS:  # large exports are written in the background
+            return self.exports.request(account_id, params, criteria, criteria_body, meta)
         targets = self.matching_ids(account_id, criteria)
         if len(targets) > self.settings.bulk_sync_limit:
             return self._submit_job(account_id, action, params, criteria_body, targets, meta)
@@ -679,8 +742,8 @@ class LeadstateApp(Application[UUID]):
         action, params, criteria = self.prepare_action(
             account_id, action_name, param_map, criteria_body
         )
-        if action is LeadAction.DIALER_REFRESH:
-            raise InvalidRequest("DIALER_REFRESH does not run as a job")
+        if action in (LeadAction.DIALER_REFRESH, LeadAction.EMAIL_LEADS):
+            raise InvalidRequest(f"{action.value} does not run as a job")
         targets = self.matching_ids(account_id, criteria)
         return self._submit_job(account_id, action, params, criteria_body, targets, meta)
 

@@ -53,6 +53,8 @@ class JobRunner:
         while not self._stop.is_set():
             try:
                 self.run_pending()
+                self.app.compact_if_due(self.app.settings.compact_interval_seconds)
+                self.app.idempotency.purge_expired_if_due()  # 24-hour records (SPEC §6)
             except Exception:
                 log.exception("job runner pass failed; retrying")
                 self._stop.wait(self.poll_seconds)

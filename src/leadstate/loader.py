@@ -183,8 +183,11 @@ def row_data(raw: Any) -> list[str]:
     return [str(raw)]
 
 
-def check_rows(request: LoadRequest, existing_phones: set[str]) -> tuple[LoadResult, list[LoadRow]]:
-    """Split rows into good ones and rejected ones, applying `duplicateHandling`."""
+def check_rows(
+    request: LoadRequest, existing_phones: set[str], dnc_phones: set[str] | None = None
+) -> tuple[LoadResult, list[LoadRow]]:
+    """Split rows into good ones and rejected ones, applying `duplicateHandling`; a row
+    whose phone is on the account's do-not-call list is rejected (`dnc_returned`)."""
     result = LoadResult(
         leads_supplied=len(request.leads),
         list_state=request.list_state or "ACTIVE",
@@ -195,6 +198,12 @@ def check_rows(request: LoadRequest, existing_phones: set[str]) -> tuple[LoadRes
     for raw, parsed in zip(request.leads, request._parse(), strict=True):
         if isinstance(parsed, str):
             result.rejected.append({"rowData": row_data(raw), "message": parsed})
+            continue
+        if dnc_phones and parsed.phone in dnc_phones:
+            result.dnc_returned += 1
+            result.rejected.append(
+                {"rowData": row_data(raw), "message": "phone is on the do-not-call list"}
+            )
             continue
         if request.duplicate_handling == "REMOVE_FROM_LIST" and parsed.phone in seen:
             result.rejected.append(

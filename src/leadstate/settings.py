@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     smtp_url: str = Field(default="smtp://127.0.0.1:25")
     public_url: str = Field(default="http://127.0.0.1:8000")
     export_ttl: int = Field(default=86_400, ge=1, le=86_400)
+    smtp_from: str = Field(default="leadstate@localhost", description="Sender of export emails.")
+    smtp_timeout: float = Field(default=10.0, gt=0, description="Seconds per SMTP operation.")
+    outbox_retry_max: float = Field(
+        default=300.0, gt=0, description="Longest wait (seconds) between tries while SMTP is down."
+    )
+    run_export_workers: bool = Field(
+        default=True, description="Send export emails and write large exports in `serve`."
+    )
     bulk_sync_limit: int = Field(default=1_000, ge=1)
     batch_size: int = Field(
         default=500, ge=1, le=10_000, description="Leads per transaction in bulk actions."
@@ -41,14 +49,40 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a runner holds a job without renewing before another may take it.",
     )
+    compact_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="SQLite: after deletions, VACUUM the file at most this often, so no "
+        "free page keeps a deleted lead's data.",
+    )
     run_jobs: bool = Field(default=True, description="Run bulk jobs inside `leadstate serve`.")
     max_rows: int = Field(default=10_000, description="Largest page a search may ask for.")
     max_load_leads: int = Field(default=10_000, description="Most leads per loader request.")
+    max_selection: int = Field(
+        default=1_000_000, ge=1, description="Most leads one action may select (else 400)."
+    )
+    rate_limit_per_second: float = Field(
+        default=0.0, ge=0, description="Requests per second per account and process (0: off)."
+    )
+    rate_limit_burst: int = Field(
+        default=0, ge=0, description="Requests an account may save up (0: twice the rate)."
+    )
+    idempotency_wait_seconds: float = Field(
+        default=30.0, gt=0, description="How long a retry waits for its first request to end."
+    )
+    log_level: str = Field(default="INFO", description="Level of `leadstate serve`'s JSON logs.")
     rebuild_page_size: int = Field(
         default=50_000,
         ge=1,
         description="Events read per page (and rows written per transaction) by projection "
         "rebuilds, the asynchronous follower and `leadstate verify`.",
+    )
+    rebuild_workers: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Processes that scan the log in parallel in a rebuild (0: one per CPU, "
+        "up to 4, when the log holds 200,000 events or more; else 1).",
     )
 
     @field_validator("sqlite_synchronous")

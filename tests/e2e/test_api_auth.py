@@ -74,6 +74,14 @@ ROUTES = [
         {"maxPasses": 2, "passDelayMin": 5},
     ),
     Call("GET", f"{A}/jobs/{{jobId}}", "leads:read"),
+    Call(
+        "POST",
+        f"{A}/campaignLeads/{{leadId}}/calls",
+        "leads:write",
+        {"uii": "auth-1", "agentId": 2, "systemDisposition": "BUSY", "talkTime": 0},
+    ),
+    Call("GET", f"{A}/calls", "leads:read"),
+    Call("GET", f"{A}/campaigns/{{campaignId}}/dialable", "leads:read"),
     Call("GET", "/me", None),
 ]
 # Scope rules that depend on the request, not only the route.
@@ -95,7 +103,8 @@ SPECIAL = [
     Call("GET", f"{A}/campaignLeads/{{leadId}}", "audit:read", params={"version": 1}),
     Call("GET", f"{A}/campaignLeads/{{leadId}}", "audit:read", params={"asOf": "2030-01-01"}),
 ]
-PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
+# The export link is its own credential (SPEC §6): no bearer token.
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/exports/{token}")}
 
 
 @dataclass

@@ -12,10 +12,25 @@ from starlette.concurrency import run_in_threadpool
 
 from leadstate.api.auth import AuthMiddleware
 from leadstate.api.errors import install_error_handlers
+from leadstate.api.idempotency import IdempotencyMiddleware
 from leadstate.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
-from leadstate.api.routers import campaigns, health, jobs, leads, loader, me
+from leadstate.api.observability import ObservabilityMiddleware
+from leadstate.api.ratelimit import RateLimitMiddleware
+from leadstate.api.routers import (
+    calls,
+    campaigns,
+    dialable,
+    exports,
+    health,
+    jobs,
+    leads,
+    loader,
+    me,
+    metrics,
+)
 from leadstate.application import LeadstateApp
 from leadstate.jobs import JobRunner
+from leadstate.outbox import ExportWorkers, start_export_workers
 from leadstate.settings import Settings
 from leadstate.ui import mount_ui
 
@@ -55,14 +70,19 @@ def create_app(
     async def lifespan(api: FastAPI) -> AsyncIterator[dict[str, Any]]:
         leadstate = await run_in_threadpool(LeadstateApp, config)
         runner: JobRunner | None = None
+        workers: ExportWorkers | None = None
         try:
             if on_start is not None:
                 await run_in_threadpool(on_start, leadstate)
             if config.run_jobs:
                 runner = JobRunner(leadstate, batch_pause=config.job_batch_pause_ms / 1000)
                 runner.start()
+            if config.run_export_workers:  # the email outbox and the export writer
+                workers = start_export_workers(leadstate)
             yield {"leadstate": leadstate}
         finally:
+            if workers is not None:
+                await run_in_threadpool(workers.stop)
             if runner is not None:
                 await run_in_threadpool(runner.stop)
             await run_in_threadpool(leadstate.close)
@@ -74,8 +94,12 @@ def create_app(
         openapi_tags=TAGS,
         lifespan=lifespan,
     )
+    # Added last runs first: ids/logs/metrics/headers, auth, rate limit, body, idempotency.
+    api.add_middleware(IdempotencyMiddleware)
     api.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
-    api.add_middleware(AuthMiddleware)  # added last: runs first
+    api.add_middleware(RateLimitMiddleware)
+    api.add_middleware(AuthMiddleware)
+    api.add_middleware(ObservabilityMiddleware)
     install_error_handlers(api)
     # Fixed paths (leadStates, actions) before `{leadId}`.
     for router in (
@@ -83,8 +107,12 @@ def create_app(
         leads.router,
         campaigns.router,
         jobs.router,
+        calls.router,
+        dialable.router,
+        exports.router,
         me.router,
         health.router,
+        metrics.router,
     ):
         api.include_router(router)
     mount_ui(api)  # the browser UI at `/` (static files under /ui/static)

@@ -38,7 +38,10 @@ def account_id(
 def request_meta(request: Request, response: Response) -> Meta:
     """Actor (the key's id, never its token) and correlation id (`X-Request-Id` or new)."""
     key = current_key(request)
-    given = request.headers.get(REQUEST_ID_HEADER, "")
+    # The one `ObservabilityMiddleware` logs the request under, when it runs.
+    given = getattr(request.state, "correlation_id", None) or request.headers.get(
+        REQUEST_ID_HEADER, ""
+    )
     meta = new_meta(key.key_id, given if _REQUEST_ID.match(given) else None)
     response.headers[REQUEST_ID_HEADER] = meta.correlation_id
     return meta

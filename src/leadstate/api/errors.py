@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+from eventsourcing.persistence import RecordConflictError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -134,6 +135,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(status, message, exc.headers)
 
 
+async def _record_conflict(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("version conflict escaped its retries: %s", type(exc).__name__)
+    return error_response(409, "a concurrent change to the same data got there first; retry it")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     reference = uuid.uuid4().hex[:12]
     log.error(
@@ -152,4 +158,5 @@ def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(DomainError, _domain_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_exception_handler(StarletteHTTPException, _http_error)
+    api.add_exception_handler(RecordConflictError, _record_conflict)
     api.add_exception_handler(Exception, _unexpected)

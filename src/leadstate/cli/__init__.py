@@ -7,7 +7,7 @@ import importlib.util
 
 from leadstate.cli.base import cli
 
-COMMAND_MODULES = ("leads", "server", "ops")
+COMMAND_MODULES = ("leads", "server", "ops", "audit")
 
 
 def main() -> None:

@@ -6,6 +6,9 @@ import csv
 import getpass
 import json
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from leadstate.application import new_meta
+from leadstate.application import LeadstateApp, new_meta
 from leadstate.cli.base import cli, open_app
 from leadstate.domain import DomainError
 from leadstate.domain.criteria import parse_criteria
@@ -243,26 +246,49 @@ def action(
     try:
         with _progress() as bar:
             task = bar.add_task(lead_action, total=None)
-            result = app.apply_action(
-                account,
-                lead_action,
-                _params(param),
-                body,
-                new_meta(_actor()),
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            outcome = app.perform_action(
+                account, lead_action, _params(param), body, new_meta(_actor())
             )
+            if isinstance(outcome, dict):
+                summary = _follow_job(
+                    app, account, outcome, lambda d, t: bar.update(task, completed=d, total=t)
+                )
+            else:
+                bar.update(task, completed=outcome.processed, total=outcome.total)
+                summary = {
+                    "leadActionType": outcome.action.value,
+                    "leadUpdateCount": outcome.update_count,
+                    "leadDeleteCount": outcome.delete_count,
+                    "errorMessage": outcome.error_message,
+                }
     except DomainError as error:
         _fail(error)
         return
     finally:
         app.close()
-    typer.echo(
-        json.dumps(
-            {
-                "leadActionType": result.action.value,
-                "leadUpdateCount": result.update_count,
-                "leadDeleteCount": result.delete_count,
-                "errorMessage": result.error_message,
-            }
-        )
-    )
+    typer.echo(json.dumps(summary))
+
+
+def _follow_job(
+    app: LeadstateApp,
+    account: int,
+    job: dict[str, Any],
+    progress: Callable[[int, int], None],
+) -> dict[str, Any]:
+    """Run a bulk job here (resumable by any runner if this process dies), showing
+    its progress; returns its result."""
+    from leadstate.jobs import JobRunner
+
+    runner = JobRunner(app)
+    worker = threading.Thread(target=runner.run_job, args=(job["jobId"],), daemon=True)
+    worker.start()
+    while True:
+        state = app.get_job(account, job["jobId"])
+        progress(int(state["processed"]), int(state["total"]))
+        if state["status"] in ("done", "failed") or not worker.is_alive():
+            break
+        time.sleep(0.2)
+    worker.join()
+    state = app.get_job(account, job["jobId"])
+    progress(int(state["processed"]), int(state["total"]))
+    return {"jobId": state["jobId"], "status": state["status"], **state["result"]}

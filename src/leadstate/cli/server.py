@@ -14,6 +14,7 @@ from leadstate.apikeys import DEFAULT_SCOPES, SCOPES, ApiKey
 from leadstate.application import LeadstateApp
 from leadstate.cli.base import cli, open_app
 from leadstate.domain import DomainError
+from leadstate.logs import logging_config
 from leadstate.settings import Settings
 
 keys = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
@@ -66,7 +67,15 @@ def serve(
         if created is not None:
             typer.echo(_first_start_banner(base_url, created[1]))
 
-    uvicorn.run(create_app(Settings(), announce), host=host, port=port, log_level="info")
+    settings = Settings()
+    # JSON logs on stderr; uvicorn's access log is replaced by ours (no raw paths).
+    uvicorn.run(
+        create_app(settings, announce),
+        host=host,
+        port=port,
+        log_config=logging_config(settings.log_level),
+        access_log=False,
+    )
 
 
 @keys.command("create")

@@ -11,16 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from leadstate.domain.errors import InvalidRequest, Skipped
+from leadstate.domain.calls import DIAL_ATTEMPT, MANUAL_PASS, CallRecord, DialAttempt, dial_outcome
+from leadstate.domain.errors import Conflict, InvalidRequest, Skipped
 from leadstate.domain.params import ActionParams, CallbackType, LeadAction
 from leadstate.domain.values import (
     CALLBACK_STATES,
     CONTACT_FIELDS,
+    DIALABLE_STATES,
     LeadState,
     normalize_phone,
 )
@@ -64,6 +66,12 @@ def is_erased(contact: Mapping[str, Any]) -> bool:
 
 class Lead(Aggregate):
     """One lead's dialing state, with its contact data."""
+
+    if TYPE_CHECKING:  # not a runtime annotation: the library would make Lead a dataclass
+        calls: tuple[CallRecord, ...]
+    # Every pass (dial attempt or manual), oldest first. A snapshot made from a read-model
+    # row starts empty: only a lead folded from its events has its whole call history.
+    calls = ()
 
     @staticmethod
     def create_id(lead_id: int) -> UUID:
@@ -200,10 +208,11 @@ class Lead(Aggregate):
 
     @event("Reset")
     def _reset(self, at: datetime, actor: str, correlation_id: str) -> None:
+        if self.lead_state != LeadState.READY.value:  # stateDts: the last state *change*
+            self.state_dts = at
         self.lead_state = LeadState.READY.value
         self.lead_passes = 0
         self.next_dial_time = at
-        self.state_dts = at
 
     def ready(self, meta: Meta) -> bool:
         """READY_LEADS: state READY, nothing else."""
@@ -319,9 +328,140 @@ class Lead(Aggregate):
         self.last_pass_disposition = "MANUAL_PASS"
         self.agent_disposition = disposition
         self.last_pass_dts = at
+        if outcome != self.lead_state:
+            self.state_dts = at
         self.lead_state = outcome
         self.next_dial_time = next_dial_time
-        self.state_dts = at
+        self._add_call(MANUAL_PASS, None, None, "MANUAL_PASS", disposition, 0, at, at)
+
+    def _add_call(
+        self,
+        kind: str,
+        uii: str | None,
+        agent_id: int | None,
+        system_disposition: str,
+        agent_disposition: str | None,
+        talk_time: int,
+        start_time: datetime,
+        at: datetime,
+    ) -> None:
+        """Inside an event method: remember the pass as a call record (no personal data)."""
+        record = CallRecord(
+            lead_id=self.lead_id,
+            account_id=self.account_id,
+            campaign_id=self.campaign_id,
+            version=self.version + 1,  # the event being applied
+            kind=kind,
+            uii=uii,
+            agent_id=agent_id,
+            system_disposition=system_disposition,
+            agent_disposition=agent_disposition,
+            talk_time=talk_time,
+            start_time=start_time,
+            recorded_at=at,
+            lead_state=self.lead_state,
+            lead_passes=self.lead_passes,
+        )
+        self.calls = (*self.calls, record)
+
+    def call_with_uii(self, uii: str) -> CallRecord | None:
+        """The dial attempt already recorded with this UII, if any."""
+        return next((c for c in self.calls if c.kind == DIAL_ATTEMPT and c.uii == uii), None)
+
+    def not_dialable_because(
+        self, now: datetime, agent_id: int | None, *, phone_on_dnc: bool
+    ) -> str | None:
+        """Why the lead is not dialable now (for `agent_id`), or None when it is (SPEC §1)."""
+        if self.deleted:
+            return "it was deleted"
+        if self.state not in DIALABLE_STATES:
+            return f"its state is {self.lead_state}"
+        if self.suppressed:
+            return "it is suppressed"
+        if self.next_dial_time is None or self.next_dial_time > now:
+            due = self.next_dial_time.isoformat() if self.next_dial_time else "never"
+            return f"it is not due before {due}"
+        if phone_on_dnc:
+            return "its phone is on the do-not-call list"
+        if self.pending_agent_id is not None and self.pending_agent_id != agent_id:
+            return f"it is reserved for agent {self.pending_agent_id}"
+        return None
+
+    def record_dial_attempt(
+        self,
+        attempt: DialAttempt,
+        *,
+        campaign_max_passes: int,
+        pass_delay_min: int,
+        phone_on_dnc: bool,
+        meta: Meta,
+    ) -> tuple[CallRecord, bool]:
+        """A dial attempt (SPEC §4): (its call record, True if newly recorded).
+
+        The same UII again answers the first record and records nothing. Only a lead
+        dialable for the attempt's agent accepts one (Conflict otherwise). The lead's own
+        `maxPasses` wins over the campaign's.
+        """
+        known = self.call_with_uii(attempt.uii)
+        if known is not None:
+            return known, False
+        reason = self.not_dialable_because(meta.at, attempt.agent_id, phone_on_dnc=phone_on_dnc)
+        if reason is not None:
+            raise Conflict(f"lead {self.lead_id} is not dialable: {reason}")
+        limit = self.max_passes if self.max_passes is not None else campaign_max_passes
+        outcome, requeued = dial_outcome(attempt.system_disposition, self.lead_passes + 1, limit)
+        self._dial_attempt(
+            uii=attempt.uii,
+            agent_id=attempt.agent_id,
+            system_disposition=attempt.system_disposition,
+            agent_disposition=attempt.agent_disposition,
+            talk_time=attempt.talk_time,
+            start_time=attempt.start_time or meta.at,
+            outcome=outcome.value,
+            next_dial_time=(
+                meta.at + timedelta(minutes=pass_delay_min) if requeued else self.next_dial_time
+            ),
+            at=meta.at,
+            actor=meta.actor,
+            correlation_id=meta.correlation_id,
+        )
+        return self.calls[-1], True
+
+    @event("DialAttemptRecorded")
+    def _dial_attempt(
+        self,
+        uii: str,
+        agent_id: int,
+        system_disposition: str,
+        agent_disposition: str | None,
+        talk_time: int,
+        start_time: datetime,
+        outcome: str,
+        next_dial_time: datetime | None,
+        at: datetime,
+        actor: str,
+        correlation_id: str,
+    ) -> None:
+        self.lead_passes += 1
+        self.last_pass_dts = start_time
+        self.last_pass_disposition = system_disposition
+        self.agent_disposition = agent_disposition
+        self.last_pass_agent_id = agent_id
+        self.pending_agent_id = None
+        if outcome != self.lead_state:
+            self.state_dts = at
+        self.lead_state = outcome
+        self.next_dial_time = next_dial_time
+        self._add_call(
+            DIAL_ATTEMPT,
+            uii,
+            agent_id,
+            system_disposition,
+            agent_disposition,
+            talk_time,
+            start_time,
+            at,
+        )
 
     def move(self, campaign_id: int, list_id: int, meta: Meta) -> bool:
         """MOVE_TO_CAMPAIGN without copy: campaign and list change, all else kept."""
@@ -406,18 +546,20 @@ class Lead(Aggregate):
     def _agent_callback(
         self, agent_id: int, callback_date: datetime, at: datetime, actor: str, correlation_id: str
     ) -> None:
+        if self.lead_state != LeadState.AGENT_CALLBACK.value:
+            self.state_dts = at
         self.lead_state = LeadState.AGENT_CALLBACK.value
         self.pending_agent_id = agent_id
         self.next_dial_time = callback_date
-        self.state_dts = at
 
     @event("CallbackScheduled")
     def _callback(
         self, callback_date: datetime, at: datetime, actor: str, correlation_id: str
     ) -> None:
+        if self.lead_state != LeadState.CALLBACK.value:
+            self.state_dts = at
         self.lead_state = LeadState.CALLBACK.value
         self.next_dial_time = callback_date
-        self.state_dts = at
 
     @event("CallbackCancelled")
     def _callback_cancel(self, at: datetime, actor: str, correlation_id: str) -> None:

@@ -8,7 +8,7 @@ with the read models' positions and the destruction of deleted leads' keys.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -65,6 +65,12 @@ class Store(ABC):
     """Engine-specific SQL around the library's datastore."""
 
     ph: str = "?"
+    # Set by `leadstate.projections.routing`: re-targets read-model writes at the tables
+    # live now (another process may have swapped in a rebuilt one); runs under the lock.
+    route_changes: Callable[[Any, Changes], Changes] | None = None
+    # Set by `leadstate.idempotency`: deletes what else names the shredded leads (stored
+    # idempotent responses), in the same transaction as the key destruction.
+    on_shred: Callable[[Any, Sequence[UUID]], None] | None = None
 
     @abstractmethod
     def qualify(self, table: str) -> str:
@@ -212,6 +218,8 @@ class Store(ABC):
 
     def apply_changes(self, cur: Any, changes: Changes, notification_ids: Sequence[int]) -> None:
         """Write read-model rows, positions and key destruction in the event transaction."""
+        if self.route_changes is not None:
+            changes = self.route_changes(cur, changes)
         ph = self.ph
         for table in changes.tables:
             name = self.qualify(table.table)
@@ -239,6 +247,8 @@ class Store(ABC):
                 f"DELETE FROM {self.qualify('ls_lead_keys')} WHERE lead_uuid = {ph}",
                 [(u.hex,) for u in changes.shred],
             )
+            if self.on_shred is not None:
+                self.on_shred(cur, changes.shred)
         if changes.positions and notification_ids:
             top = max(notification_ids)
             marks = ", ".join([ph] * len(changes.positions))

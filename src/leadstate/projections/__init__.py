@@ -8,10 +8,10 @@ from typing import Any
 from leadstate.domain import Campaign, Lead, LeadList
 from leadstate.domain.job import BulkJob
 from leadstate.persistence.base import Changes, TableChanges
-from leadstate.projections import catalog, lead_search
+from leadstate.projections import catalog, lead_search, outreach
 from leadstate.projections.definitions import ReadModelDef, load
 
-SYNC_READ_MODELS = ("lead_search", "lead_lists", "campaigns", "jobs")
+SYNC_READ_MODELS = ("lead_search", "lead_lists", "campaigns", "jobs", "calls", "dnc", "exports")
 
 
 def definitions() -> list[ReadModelDef]:
@@ -36,10 +36,12 @@ class SyncProjection:
         lists = TableChanges(self.tables["lead_lists"], "list_id", catalog.LIST_COLUMNS)
         campaigns = TableChanges(self.tables["campaigns"], "campaign_key", catalog.CAMPAIGN_COLUMNS)
         jobs = TableChanges(self.tables["jobs"], "job_id", catalog.JOB_COLUMNS)
-        changes = Changes(tables=[leads, lists, campaigns, jobs])
+        extra = outreach.OutreachChanges(self.tables)  # calls, DNC entries, exports
+        changes = Changes(tables=[leads, lists, campaigns, jobs, *extra.tables])
         for aggregate in aggregates:
             if not aggregate.pending_events:
                 continue
+            extra.add(aggregate)
             if isinstance(aggregate, Lead):
                 if aggregate.deleted:
                     leads.deletes.append(aggregate.lead_id)
