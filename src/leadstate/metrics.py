@@ -32,7 +32,7 @@ log = logging.getLogger("leadstate.metrics")
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-disable_created_metrics()  # no `*_created` series: they only double the output
+disable_created_metrics()  # type: ignore[no-untyped-call]  # no `*_created` series
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 HTTP_REQUESTS = Counter(
