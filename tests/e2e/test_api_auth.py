@@ -82,6 +82,7 @@ ROUTES = [
     ),
     Call("GET", f"{A}/calls", "leads:read"),
     Call("GET", f"{A}/campaigns/{{campaignId}}/dialable", "leads:read"),
+    Call("GET", f"{A}/campaignLeads/{{leadId}}/history", "audit:read"),
     Call("GET", "/me", None),
 ]
 # Scope rules that depend on the request, not only the route.

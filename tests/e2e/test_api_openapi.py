@@ -409,6 +409,11 @@ def test_every_route_answers_what_its_openapi_schema_declares(
     call("GET", "/exports/{token}", link, headers={"Authorization": ""})
     call("GET", "/exports/{token}", link[:-2] + "xy")
 
+    history = f"{T}/campaignLeads/{{leadId}}/history"
+    call("GET", history, f"{P}/campaignLeads/{first}/history")
+    call("GET", history, f"{P}/campaignLeads/{second}/history")
+    call("GET", history, f"{P}/campaignLeads/999999/history")
+
     call("GET", "/me", "/me")
     call("GET", "/healthz", "/healthz")
     call("GET", "/readyz", "/readyz")

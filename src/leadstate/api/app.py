@@ -17,6 +17,7 @@ from leadstate.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from leadstate.api.observability import ObservabilityMiddleware
 from leadstate.api.ratelimit import RateLimitMiddleware
 from leadstate.api.routers import (
+    audit,
     calls,
     campaigns,
     dialable,
@@ -104,6 +105,7 @@ def create_app(
     # Fixed paths (leadStates, actions) before `{leadId}`.
     for router in (
         loader.router,
+        audit.router,
         leads.router,
         campaigns.router,
         jobs.router,

@@ -8,7 +8,7 @@ declare every field they return.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -18,6 +18,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from typing_extensions import TypeAliasType
 
 from leadstate.apikeys import ApiKey
 from leadstate.application import ActionResult, CampaignSettings
@@ -301,6 +302,16 @@ class LeadManagerRequest(RequestModel):
         if params is None or params.paramMap is None:
             return None
         return params.paramMap.model_dump(exclude_unset=True)
+
+
+JsonValue = TypeAliasType(  # type: ignore[misc]
+    "JsonValue",
+    Annotated[
+        Union[str, int, float, bool, list["JsonValue"], dict[str, "JsonValue"], None],  # type: ignore[misc]  # noqa: UP007
+        Field(description="Any JSON value: a string, number, boolean, null, list or object."),
+    ],
+)
+"""Any JSON value (the recursive type keeps every object's schema declared)."""
 
 
 class SkippedLead(BaseModel):
