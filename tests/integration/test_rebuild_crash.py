@@ -68,7 +68,8 @@ def test_a_killed_rebuild_resumes_and_completes(
     assert killed_at is not None and first.returncode == -signal.SIGKILL
     interrupted = building(app, name)
     assert interrupted is not None and interrupted.table_name == killed_at.table_name
-    assert interrupted.done < interrupted.total, "killed half-way"
+    # Killed before the swap: the old table still serves (with two workers the scan can
+    # already be complete when the kill lands; the build is still unfinished).
     assert app.tables[name] == old
 
     # Commands keep landing meanwhile; the resumed rebuild picks them up in its tail.
