@@ -18,9 +18,11 @@ from leadstate.bench import Row, database, lead_rows
 from leadstate.domain import Lead, Meta, utcnow
 from leadstate.domain.params import LeadAction, parse_params
 from leadstate.projections import lead_search
+from leadstate.projections.definitions import load
+from leadstate.projections.models import render
 from leadstate.projections.replay import fold
 
-BATCH = 5_000
+BATCH = 1_000  # leads per insert: larger statements can stall psycopg's pipeline mode
 
 
 def fill_log(app: LeadstateApp, n_events: int) -> int:
@@ -72,10 +74,10 @@ def per_event_rate(app: LeadstateApp, sample: int) -> float:
     ph = store.ph
     table = store.qualify("bench_per_event")
     tracking = store.qualify("bench_tracking")
+    creates, indexes = render(load("lead_search"), store, "bench_per_event")
     store.script(
-        f"CREATE TABLE IF NOT EXISTS {table} "
-        f"({', '.join(c + (' BIGINT PRIMARY KEY' if c == 'lead_id' else '') for c in lead_search.COLUMNS)});"
-        f"CREATE TABLE IF NOT EXISTS {tracking} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+        ";\n".join([*creates, *indexes])
+        + f";\nCREATE TABLE IF NOT EXISTS {tracking} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
     )
     cols = ", ".join(lead_search.COLUMNS)
     sets = ", ".join(f"{c} = excluded.{c}" for c in lead_search.COLUMNS if c != "lead_id")

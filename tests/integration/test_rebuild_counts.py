@@ -89,10 +89,8 @@ def test_a_read_model_that_cannot_apply_an_event_stops_and_says_why(app: Leadsta
     act(app, "CANCEL_LEADS", {"leadIds": lead_ids[:1]})
 
     def failed() -> bool:
-        return (
-            next(s for s in app.projection_status() if s["name"] == "lead_counts")["status"]
-            == "failed"
-        )
+        current = next(s for s in app.projection_status() if s["name"] == "lead_counts")
+        return bool(current["status"] == "failed")
 
     deadline = time.monotonic() + 20
     while not failed():

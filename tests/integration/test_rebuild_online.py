@@ -101,7 +101,7 @@ def test_a_rebuild_while_writers_and_readers_run_loses_nothing(
         def swapped() -> bool:
             current = status(app, name)
             seen.append(current)
-            return current["table"] != old and current["status"] == "live"
+            return bool(current["table"] != old and current["status"] == "live")
 
         wait_until(swapped)
         writes_at_swap = traffic.writes
