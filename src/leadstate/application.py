@@ -541,6 +541,22 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
             names = self._list_names(cur, {r["list_id"] for r in rows})
         return [lead_search.view_of(r, names.get(r["list_id"])) for r in rows]
 
+    def _account_row(
+        self, cur: Any, model: str, key_column: str, key: Any, account_id: int
+    ) -> dict[str, Any]:
+        """The row of `model` with this key in this account, or NotFound."""
+        ph = self.store.ph
+        cur.execute(
+            f"SELECT * FROM {self.store.qualify(self.tables[model])} "
+            f"WHERE {key_column} = {ph} AND account_id = {ph}",
+            (key, account_id),
+        )
+        row = cur.fetchone()
+        if row is None:
+            what = key_column.removesuffix("_id")
+            raise NotFound(f"{what} {key} not found in account {account_id}")
+        return self._as_dict(row)
+
     def _as_dict(self, row: Any) -> dict[str, Any]:
         return dict(row) if isinstance(row, dict) else dict(zip(row.keys(), row, strict=True))
 
@@ -595,16 +611,8 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
     ) -> dict[str, Any]:
         """One lead as a search-result view; with `version`/`as_of`, rebuilt from its events."""
         if version is None and as_of is None:
-            table = self.store.qualify(self.tables["lead_search"])
             with self.store.read() as cur:
-                cur.execute(
-                    f"SELECT * FROM {table} WHERE lead_id = {self.store.ph} AND account_id = {self.store.ph}",
-                    (lead_id, account_id),
-                )
-                row = cur.fetchone()
-                if row is None:
-                    raise NotFound(f"lead {lead_id} not found in account {account_id}")
-                data = self._as_dict(row)
+                data = self._account_row(cur, "lead_search", "lead_id", lead_id, account_id)
                 names = self._list_names(cur, {data["list_id"]})
             return lead_search.view_of(data, names.get(data["list_id"]))
         return self._lead_as_of(account_id, lead_id, version=version, as_of=as_of)
@@ -781,17 +789,8 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
 
     def get_job(self, account_id: int, job_id: str) -> dict[str, Any]:
         """A job's status and progress (SPEC §6 job object)."""
-        ph = self.store.ph
         with self.store.read() as cur:
-            cur.execute(
-                f"SELECT * FROM {self.store.qualify(self.tables['jobs'])} "
-                f"WHERE job_id = {ph} AND account_id = {ph}",
-                (job_id, account_id),
-            )
-            row = cur.fetchone()
-        if row is None:
-            raise NotFound(f"job {job_id} not found in account {account_id}")
-        data = self._as_dict(row)
+            data = self._account_row(cur, "jobs", "job_id", job_id, account_id)
         errors = json.loads(data["errors"])
         message = None
         if data["error_count"]:
