@@ -582,6 +582,14 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
             row = cur.fetchone()
         return int(row["n"] if isinstance(row, dict) else row[0])
 
+    def refresh_read_models(self) -> bool:
+        """DIALER_REFRESH: wait until every read model has applied the log as it is now.
+
+        True when they all did within `dialer_refresh_wait_seconds`.
+        """
+        head = self.store.max_position()
+        return self.wait_for_projections(head, self.settings.dialer_refresh_wait_seconds)
+
     def matching_ids(self, account_id: int, criteria: SearchCriteria) -> list[int]:
         """Every matching leadId, in leadId order (more than `max_selection`: a 400)."""
         lists = self.store.qualify(self.tables["lead_lists"])
@@ -695,7 +703,7 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         )
         result = ActionResult(action=action)
         if action is LeadAction.DIALER_REFRESH:
-            result.dialer_refreshed = True
+            result.dialer_refreshed = self.refresh_read_models()
             return result
         if action is LeadAction.EMAIL_LEADS:
             return self.exports.request(account_id, params, criteria, criteria_body, meta)
@@ -730,7 +738,7 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
             account_id, action_name, param_map, criteria_body
         )
         if action is LeadAction.DIALER_REFRESH:
-            return ActionResult(action=action, dialer_refreshed=True)
+            return ActionResult(action=action, dialer_refreshed=self.refresh_read_models())
         if action is LeadAction.EMAIL_LEADS:  # large exports are written in the background
             return self.exports.request(account_id, params, criteria, criteria_body, meta)
         targets = self.matching_ids(account_id, criteria)

@@ -56,6 +56,16 @@ class Settings(BaseSettings):
         "free page keeps a deleted lead's data.",
     )
     run_jobs: bool = Field(default=True, description="Run bulk jobs inside `leadstate serve`.")
+    run_projections: bool = Field(
+        default=True,
+        description="Follow the asynchronous read models inside `leadstate serve` (one "
+        "process at a time leads; the others stand by).",
+    )
+    dialer_refresh_wait_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long DIALER_REFRESH waits for every read model to reach the log's head.",
+    )
     max_rows: int = Field(default=10_000, description="Largest page a search may ask for.")
     max_load_leads: int = Field(default=10_000, description="Most leads per loader request.")
     max_selection: int = Field(

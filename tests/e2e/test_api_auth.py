@@ -28,6 +28,7 @@ class Call:
     scope: str | None
     json: Any = None
     params: dict[str, Any] = field(default_factory=dict)
+    everywhere: bool = False  # needs a key for all accounts (operator routes)
 
     def path(self, account: int, lead_id: int, job_id: str = "none") -> str:
         """The concrete path."""
@@ -36,6 +37,7 @@ class Call:
             .replace("{leadId}", str(lead_id))
             .replace("{campaignId}", "5")
             .replace("{jobId}", job_id)
+            .replace("{name}", "lead_counts")
         )
 
 
@@ -83,7 +85,10 @@ ROUTES = [
     Call("GET", f"{A}/calls", "leads:read"),
     Call("GET", f"{A}/campaigns/{{campaignId}}/dialable", "leads:read"),
     Call("GET", f"{A}/campaignLeads/{{leadId}}/history", "audit:read"),
+    Call("GET", f"{A}/counts", "leads:read", params={"campaignId": 5}),
     Call("GET", "/me", None),
+    Call("GET", "/admin/projections", "admin", everywhere=True),
+    Call("POST", "/admin/projections/{name}/rebuild", "admin", everywhere=True),
 ]
 # Scope rules that depend on the request, not only the route.
 SPECIAL = [
@@ -116,6 +121,10 @@ class World:
     lead_id: int
     tokens: dict[str, str]
     job_id: str
+
+    def token(self, name: str, call: Call) -> str:
+        """The token called `name`, for all accounts when `call` needs that."""
+        return self.tokens[f"* {name}" if call.everywhere else name]
 
     def call(self, call: Call, token: str | None, account: int = ACCOUNT) -> Any:
         """Send `call` with `token`."""
@@ -155,6 +164,8 @@ def world(local: Local) -> World:
     keys.revoke(revoked.key_id)
     for scope in ALL_SCOPES:
         tokens[f"without {scope}"] = keys.create(ACCOUNT, [s for s in ALL_SCOPES if s != scope])[1]
+    tokens["* admin"] = keys.create("*", ALL_SCOPES)[1]
+    tokens["* without admin"] = keys.create("*", [s for s in ALL_SCOPES if s != "admin"])[1]
     lead_id = _lead(local, tokens["admin"])
     job = local.app.submit_job(ACCOUNT, "READY_LEADS", {}, {"leadIds": [lead_id]}, new_meta("t"))
     return World(local, lead_id, tokens, job["jobId"])
@@ -221,7 +232,7 @@ def test_every_route_with_a_key_missing_its_scope_is_403_and_changes_nothing(
     world: World, call: Call
 ) -> None:
     before = world.local.app.get_lead(ACCOUNT, world.lead_id)
-    response = world.call(call, world.tokens[f"without {call.scope}"])
+    response = world.call(call, world.token(f"without {call.scope}", call))
     assert response.status_code == 403, response.text
     assert response.json()["error"]["code"] == "forbidden"
     assert str(call.scope) in response.json()["error"]["message"]
@@ -231,8 +242,16 @@ def test_every_route_with_a_key_missing_its_scope_is_403_and_changes_nothing(
 
 @pytest.mark.parametrize("call", ROUTES + SPECIAL, ids=lambda c: f"{c.method} {c.route} {c.scope}")
 def test_every_route_with_the_right_key_is_not_an_auth_error(world: World, call: Call) -> None:
-    response = world.call(call, world.tokens["admin"])
+    response = world.call(call, world.token("admin", call))
     assert response.status_code not in (401, 403, 404, 500), response.text
+
+
+@pytest.mark.parametrize("call", [c for c in ROUTES if c.everywhere], ids=lambda c: c.route)
+def test_operator_routes_refuse_an_admin_key_of_one_account(world: World, call: Call) -> None:
+    response = world.call(call, world.tokens["admin"])
+    assert response.status_code == 403, response.text
+    assert "all accounts" in response.json()["error"]["message"]
+    reveals_nothing(response.json())
 
 
 def test_a_scope_check_comes_before_body_validation(world: World) -> None:

@@ -1,4 +1,5 @@
-"""Two processes share one PostgreSQL; exactly one follows the asynchronous read models.
+"""Two server processes share one PostgreSQL; exactly one follows the asynchronous read
+models.
 
 Killing the leader (SIGKILL) half-way through a catch-up hands the follower over to the
 other process within seconds; no event is applied twice (verify is clean).
@@ -22,22 +23,28 @@ from leadstate.application import LeadstateApp
 from leadstate.projections import registry
 from leadstate.settings import Settings
 from tests.conftest import make_settings
+from tests.e2e.support import free_port
 from tests.integration._support import act, load, row
 
 
 class Follower:
-    """A `leadstate projections follow` process, its stderr lines collected."""
+    """A `leadstate projections follow` or `leadstate serve` process, its stderr lines
+    collected (both log when they start following the log and when they stand by)."""
 
-    def __init__(self, settings: Settings, name: str) -> None:
+    def __init__(self, settings: Settings, name: str, command: str) -> None:
         self.name = name
         env = {
             **os.environ,
             "LEADSTATE_DB": settings.db,
             "LEADSTATE_PG_SCHEMA": settings.pg_schema,
             "LEADSTATE_REBUILD_PAGE_SIZE": "50",
+            "LEADSTATE_RUN_EXPORT_WORKERS": "0",
         }
+        args = ["projections", "follow"]
+        if command == "serve":
+            args = ["serve", "--host", "127.0.0.1", "--port", str(free_port())]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "leadstate.cli", "projections", "follow"],
+            [sys.executable, "-m", "leadstate.cli", *args],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -60,8 +67,10 @@ class Follower:
                 return self.seen
 
     def leads(self) -> bool:
-        lines = [line for line in self.drain() if line in ("following the log", "standing by")]
-        return bool(lines) and lines[-1] == "following the log"
+        lines = [
+            line for line in self.drain() if "following the log" in line or "standing by" in line
+        ]
+        return bool(lines) and "following the log" in lines[-1]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -87,9 +96,11 @@ def pg_settings(pg_schema: str, tmp_path: Path) -> Settings:
     return make_settings("postgres", tmp_path, pg_schema)
 
 
-@pytest.fixture
-def followers(pg_settings: Settings) -> Iterator[list[Follower]]:
-    procs = [Follower(pg_settings, "a"), Follower(pg_settings, "b")]
+@pytest.fixture(params=["serve", "follow"])
+def followers(pg_settings: Settings, request: pytest.FixtureRequest) -> Iterator[list[Follower]]:
+    """Two server processes (or two bare followers) on one PostgreSQL schema."""
+    command = str(request.param)
+    procs = [Follower(pg_settings, "a", command), Follower(pg_settings, "b", command)]
     yield procs
     for proc in procs:
         proc.stop()

@@ -11,6 +11,7 @@ import pytest
 from leadstate.application import LeadstateApp
 from leadstate.domain import InvalidRequest, Lead, NotFound
 from tests.integration._support import (
+    ACCOUNT,
     CAMPAIGN,
     OTHER_CAMPAIGN,
     act,
@@ -581,10 +582,22 @@ def test_agent_reservation_sets_and_clears_the_agent_and_leaves_the_state(
 def test_dialer_refresh_needs_no_criteria_and_changes_nothing(app: LeadstateApp) -> None:
     lead_id = one(app)
     before = lead(app, lead_id)
+    app.start_projection_workers()
     result = act(app, "DIALER_REFRESH", {}, {"force_dialer_cache_refresh": "true"})
     assert result.dialer_refreshed is True
     assert (result.update_count, result.delete_count) == (0, 0)
     assert lead(app, lead_id) == before
+
+
+def test_dialer_refresh_waits_for_the_asynchronous_read_models_and_says_when_they_lag(
+    make_app: Callable[..., LeadstateApp],
+) -> None:
+    app = make_app(dialer_refresh_wait_seconds=0.5)
+    one(app)
+    assert act(app, "DIALER_REFRESH", {}).dialer_refreshed is False  # nobody follows the log
+    app.start_projection_workers()
+    assert act(app, "DIALER_REFRESH", {}).dialer_refreshed is True
+    assert app.lead_counts(ACCOUNT) != []
 
 
 # -- forgetting ------------------------------------------------------------------------------

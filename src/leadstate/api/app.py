@@ -17,9 +17,11 @@ from leadstate.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from leadstate.api.observability import ObservabilityMiddleware
 from leadstate.api.ratelimit import RateLimitMiddleware
 from leadstate.api.routers import (
+    admin,
     audit,
     calls,
     campaigns,
+    counts,
     dialable,
     exports,
     health,
@@ -47,7 +49,9 @@ TAGS = [
     {"name": "Leads", "description": "Load, search, act on and edit an account's leads."},
     {"name": "Campaigns", "description": "Campaign pass settings."},
     {"name": "Jobs", "description": "Bulk actions running in the background."},
+    {"name": "Audit", "description": "A lead's events and the lead as of any moment."},
     {"name": "Keys", "description": "The calling API key."},
+    {"name": "Admin", "description": "Read models: status, lag and blue/green rebuilds."},
     {"name": "Health", "description": "Probes for load balancers and orchestrators."},
 ]
 
@@ -78,6 +82,8 @@ def create_app(
             if config.run_jobs:
                 runner = JobRunner(leadstate, batch_pause=config.job_batch_pause_ms / 1000)
                 runner.start()
+            if config.run_projections:
+                await run_in_threadpool(leadstate.start_projection_workers)
             if config.run_export_workers:  # the email outbox and the export writer
                 workers = start_export_workers(leadstate)
             yield {"leadstate": leadstate}
@@ -111,7 +117,9 @@ def create_app(
         jobs.router,
         calls.router,
         dialable.router,
+        counts.router,
         exports.router,
+        admin.router,
         me.router,
         health.router,
         metrics.router,

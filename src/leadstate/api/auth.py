@@ -25,6 +25,7 @@ from leadstate.application import LeadstateApp
 
 API_PREFIX = "/voice/api/v1/admin/accounts/{accountId}"
 ME_PATH = "/me"
+ADMIN_PREFIX = "/admin"
 ACCOUNT_ID_MAX = 2**63 - 1
 
 _ACCOUNT_PATH = re.compile(r"^/voice/api/v1/admin/accounts/([^/]+)(?:/|$)")
@@ -55,7 +56,8 @@ def parse_account_id(raw: str) -> int | None:
 
 
 class AuthMiddleware:
-    """Authenticates `/me` and everything under the account prefix (401, then 404)."""
+    """Authenticates `/me`, `/admin/...` and everything under the account prefix (401, then
+    404)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -66,7 +68,7 @@ class AuthMiddleware:
             return
         path: str = scope["path"]
         match = _ACCOUNT_PATH.match(path)
-        if match is None and path.rstrip("/") != ME_PATH:
+        if match is None and path.rstrip("/") != ME_PATH and not _is_admin(path):
             await self.app(scope, receive, send)
             return
         state: dict[str, Any] = scope.setdefault("state", {})
@@ -92,6 +94,10 @@ class AuthMiddleware:
             state["account_id"] = account_id
         state["api_key"] = key
         await self.app(scope, receive, send)
+
+
+def _is_admin(path: str) -> bool:
+    return path == ADMIN_PREFIX or path.startswith(f"{ADMIN_PREFIX}/")
 
 
 def current_key(request: Request) -> ApiKey:

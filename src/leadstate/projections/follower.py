@@ -152,6 +152,14 @@ class FollowerWorker:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def _lead(self, leading: bool) -> None:
+        if leading != self.leading.is_set():
+            log.info("projection follower: %s", "following the log" if leading else "standing by")
+        if leading:
+            self.leading.set()
+        else:
+            self.leading.clear()
+
     @property
     def alive(self) -> bool:
         """True while the thread runs."""
@@ -197,10 +205,10 @@ class FollowerWorker:
             while not self._stop.is_set():
                 try:
                     if not claim(store, lease, self.owner, LEASE_SECONDS):
-                        self.leading.clear()
+                        self._lead(False)
                         self._stop.wait(STANDBY_SECONDS)
                         continue
-                    self.leading.set()
+                    self._lead(True)
                     if self._pass(renew) == 0:
                         self._stop.wait(POLL_SECONDS)
                 except Exception:
@@ -222,16 +230,16 @@ class FollowerWorker:
                     while not self._stop.is_set():
                         row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
                         if not row or not row[0]:
-                            self.leading.clear()
+                            self._lead(False)
                             self._stop.wait(STANDBY_SECONDS)
                             continue
-                        self.leading.set()
+                        self._lead(True)
                         conn.execute(f'LISTEN "{channel}"')
                         while not self._stop.is_set():
                             self._pass()
                             for _ in conn.notifies(timeout=WAKE_BACKSTOP_SECONDS, stop_after=1):
                                 pass
             except Exception:
-                self.leading.clear()
+                self._lead(False)
                 log.exception("projection follower lost its connection; retrying")
                 self._stop.wait(STANDBY_SECONDS)
