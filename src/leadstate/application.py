@@ -124,6 +124,7 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         self.mapper.keyring = self.keyring
         self.tables = self._setup_read_models()
         self.projection = SyncProjection(self.tables)
+        self._running_jobs: dict[str, BulkJob] = {}  # job id -> aggregate, between batches
         self._init_read_model_lifecycle()
         self.job_listeners: list[Callable[[], None]] = []
         from leadstate.apikeys import ApiKeys
@@ -833,7 +834,14 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
             return [str(self._as_dict(r)["job_id"]) for r in cur.fetchall()]
 
     def _job(self, job_id: str) -> BulkJob:
-        stream = self.store.select_streams([BulkJob.create_id(job_id)])
+        stream_id = BulkJob.create_id(job_id)
+        cached = self._running_jobs.get(job_id)
+        if cached is not None:
+            # The Submitted event holds the whole target set: fold only what is new.
+            for stored in self.recorder.select_events(stream_id, gt=cached.version):
+                self.mapper.to_domain_event(stored).mutate(cached)  # type: ignore[attr-defined]
+            return cached
+        stream = self.store.select_streams([stream_id])
         events = next(iter(stream.values()))
         if not events:
             raise NotFound(f"job {job_id} not found")
@@ -870,13 +878,23 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
                 new_list_id=outcome.new_list_id,
                 at=meta.at,
             )
-            self.save(job, *outcome.to_save)
+            try:
+                self.save(job, *outcome.to_save)
+            except BaseException:
+                self._running_jobs.pop(job_id, None)  # holds the unsaved batch
+                raise
+            if job.finished:
+                self._running_jobs.pop(job_id, None)
+            else:
+                self._running_jobs[job_id] = job
             return not job.finished
 
         return self._retrying(attempt)
 
     def fail_job(self, job_id: str, reason: str) -> None:
         """Mark a job failed, saying why (a runner hit an error it cannot get past)."""
+
+        self._running_jobs.pop(job_id, None)
 
         def attempt() -> None:
             job = self._job(job_id)
