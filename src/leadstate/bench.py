@@ -463,11 +463,14 @@ def run(
     http_seconds: float,
     only: set[str],
     report: Callable[[Row], None],
+    rebuild_events: int = 1_000_000,
 ) -> list[Row]:
     """Every benchmark on every backend; `report` is called as each row lands."""
+    from leadstate.bench_rebuild import bench_rebuild
+
     rows: list[Row] = []
     for backend in backends:
-        for name in ("bulk", "http", "search"):
+        for name in BENCHMARKS:
             if only and name not in only:
                 continue
             before = len(rows)
@@ -475,8 +478,13 @@ def run(
                 bench_bulk(backend, bulk_n, rows)
             elif name == "http":
                 bench_http(backend, bulk_n, rows, http_seconds)
-            else:
+            elif name == "search":
                 bench_search(backend, search_n, rows)
+            else:
+                bench_rebuild(backend, rebuild_events, rows)
             for row in rows[before:]:
                 report(row)
     return rows
+
+
+BENCHMARKS = ("bulk", "http", "search", "rebuild")

@@ -9,13 +9,16 @@ tracking position (the runner itself cannot follow SQLite) — on the same datab
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 from uuid import UUID
 
-from leadstate.application import LeadstateApp
-from leadstate.bench import Row, database, lead_rows
+from leadstate.application import LeadstateApp, new_meta
+from leadstate.bench import Row, database, lead_rows, percentile
+from leadstate.bench import load as load_leads
 from leadstate.domain import Lead, Meta, utcnow
+from leadstate.domain.criteria import parse_criteria
 from leadstate.domain.params import LeadAction, parse_params
 from leadstate.projections import lead_search
 from leadstate.projections.definitions import load
@@ -106,8 +109,27 @@ def per_event_rate(app: LeadstateApp, sample: int) -> float:
     return len(events) / (time.perf_counter() - started)
 
 
+def commands_during(app: LeadstateApp, lead_ids: list[int], stop: threading.Event) -> list[float]:
+    """Single-lead PAUSE/READY and a search, back to back until `stop`: each one's seconds."""
+    waits: list[float] = []
+    turn = 0
+    while not stop.is_set():
+        lead_id = lead_ids[turn % len(lead_ids)]
+        action = "PAUSE_LEADS" if (turn // len(lead_ids)) % 2 == 0 else "READY_LEADS"
+        started = time.perf_counter()
+        app.apply_action(INTERLEAVED_ACCOUNT, action, None, {"leadIds": [lead_id]}, new_meta("b"))
+        app.search(INTERLEAVED_ACCOUNT, parse_criteria({"leadIds": [lead_id]}))
+        waits.append(time.perf_counter() - started)
+        turn += 1
+    return waits
+
+
+INTERLEAVED_ACCOUNT = 2
+
+
 def bench_rebuild(backend: str, n_events: int, rows: list[Row], sample: int = 5_000) -> None:
-    """Rebuild lead_search from about `n_events` events; add the figures to `rows`."""
+    """Rebuild lead_search from about `n_events` events (alone, then again while a thread
+    runs single-lead commands and searches); add the figures to `rows`."""
     with database(backend) as (settings, _sibling):
         app = LeadstateApp(settings)
         try:
@@ -135,6 +157,34 @@ def bench_rebuild(backend: str, n_events: int, rows: list[Row], sample: int = 5_
                     naive,
                     "events/s",
                     f"first {min(sample, made):,} events, row + tracking per transaction",
+                )
+            )
+            load_leads(app, INTERLEAVED_ACCOUNT, 1, 100)
+            found = app.search(INTERLEAVED_ACCOUNT, parse_criteria({"campaignIds": [1]}))
+            lead_ids = [int(view["leadId"]) for view in found]
+            stop = threading.Event()
+            waits: list[float] = []
+            worker = threading.Thread(
+                target=lambda: waits.extend(commands_during(app, lead_ids, stop))
+            )
+            worker.start()
+            started = time.perf_counter()
+            try:
+                app.rebuild_projection("lead_search")
+            finally:
+                stop.set()
+                worker.join()
+            busy = time.perf_counter() - started
+            millis = [w * 1000 for w in waits]
+            rows.append(
+                Row(
+                    backend,
+                    "command + search during a rebuild: longest",
+                    max(millis),
+                    "ms",
+                    f"{len(millis):,} in {busy:.1f} s; p50 {percentile(millis, 50):.1f} ms, "
+                    f"p99 {percentile(millis, 99):.1f} ms (the swap waits for the writer lock)",
+                    {"p50": percentile(millis, 50), "p99": percentile(millis, 99)},
                 )
             )
         finally:

@@ -49,12 +49,15 @@ def bench(
     leads: Annotated[int, typer.Option(help="Leads of the bulk job.")] = 100_000,
     search_leads: Annotated[int, typer.Option(help="Leads in the search table.")] = 1_000_000,
     http_seconds: Annotated[float, typer.Option(help="Seconds per HTTP load run.")] = 10.0,
+    rebuild_events: Annotated[
+        int, typer.Option(help="Events in the log the rebuild replays.")
+    ] = 1_000_000,
     only: Annotated[
-        list[str] | None, typer.Option(help="Run only these: bulk, http, search.")
+        list[str] | None, typer.Option(help="Run only these: bulk, http, search, rebuild.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
-    """Measure bulk actions, loading, HTTP single-lead actions and search."""
+    """Measure bulk actions, loading, HTTP single-lead actions, search and rebuilds."""
     from leadstate.bench import Row, run
 
     console = Console()
@@ -75,6 +78,7 @@ def bench(
         http_seconds,
         set(only or ()),
         report,
+        rebuild_events,
     )
     if not as_json:
         table = Table("backend", "measure", "value", "unit", "note", title="leadstate bench")
