@@ -273,6 +273,11 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
                     ) from error
                 time.sleep(random.uniform(0, min(0.05, 0.002 * 2 ** min(tries, 6))))
 
+    def close(self) -> None:
+        """Stop background work, then close every database connection."""
+        super().close()
+        self.store.close()
+
     # -- reading aggregates ----------------------------------------------------------
 
     def _fold(self, stored: Sequence[StoredEvent]) -> Any:
@@ -709,7 +714,18 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         if action is LeadAction.EMAIL_LEADS:
             return self.exports.request(account_id, params, criteria, criteria_body, meta)
         targets = self.matching_ids(account_id, criteria)
-        result.total = len(targets)
+        return self._apply(account_id, action, params, targets, meta, progress)
+
+    def _apply(
+        self,
+        account_id: int,
+        action: LeadAction,
+        params: ActionParams,
+        targets: list[int],
+        meta: Meta,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ActionResult:
+        result = ActionResult(action=action, total=len(targets))
         run = ActionRun(self, account_id, action, params, meta)
         size = self.settings.batch_size
         for start in range(0, len(targets), size):
@@ -745,7 +761,7 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         targets = self.matching_ids(account_id, criteria)
         if len(targets) > self.settings.bulk_sync_limit:
             return self._submit_job(account_id, action, params, criteria_body, targets, meta)
-        return self.apply_action(account_id, action_name, param_map, criteria_body, meta)
+        return self._apply(account_id, action, params, targets, meta)
 
     def submit_job(
         self,

@@ -114,7 +114,7 @@ def require_scope(key: ApiKey, scope: str) -> None:
         raise ApiError(403, f"this API key lacks the scope {scope!r}")
 
 
-def authorized(
+async def authorized(
     request: Request,
     security_scopes: SecurityScopes,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
@@ -133,7 +133,7 @@ WriteKey = Annotated[ApiKey, Security(authorized, scopes=["leads:write"])]
 ACTION_SCOPES = {"DELETE_LEADS": "leads:delete", "EMAIL_LEADS": "leads:export"}
 
 
-def action_key(request: Request, key: AnyKey) -> ApiKey:
+async def action_key(request: Request, key: AnyKey) -> ApiKey:
     """The key, holding the scope of `leadAction`: leads:delete for DELETE_LEADS,
     leads:export for EMAIL_LEADS, leads:write for every other action."""
     action = request.query_params.get("leadAction", "").strip().upper()
@@ -141,7 +141,7 @@ def action_key(request: Request, key: AnyKey) -> ApiKey:
     return key
 
 
-def lead_reader_key(request: Request, key: ReadKey) -> ApiKey:
+async def lead_reader_key(request: Request, key: ReadKey) -> ApiKey:
     """The key, holding audit:read too when a past version (`version`, `asOf`) is asked."""
     if "version" in request.query_params or "asOf" in request.query_params:
         require_scope(key, "audit:read")

@@ -17,14 +17,14 @@ REQUEST_ID_HEADER = "X-Request-Id"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
-def get_leadstate(request: Request) -> LeadstateApp:
+async def get_leadstate(request: Request) -> LeadstateApp:
     """The application the lifespan built."""
     app = getattr(request.state, "leadstate", None)
     assert isinstance(app, LeadstateApp), "the lifespan did not start"
     return app
 
 
-def account_id(
+async def account_id(
     request: Request,
     accountId: Annotated[str, Path(description="The account (tenant) id.")],
 ) -> int:
@@ -35,7 +35,7 @@ def account_id(
     return value
 
 
-def request_meta(request: Request, response: Response) -> Meta:
+async def request_meta(request: Request, response: Response) -> Meta:
     """Actor (the key's id, never its token) and correlation id (`X-Request-Id` or new)."""
     key = current_key(request)
     # The one `ObservabilityMiddleware` logs the request under, when it runs.

@@ -84,6 +84,9 @@ class Store(ABC):
     def write(self) -> AbstractContextManager[Any]:
         """A read-write transaction's cursor (committed on success)."""
 
+    def close(self) -> None:  # noqa: B027 - engines without their own connections
+        """Close connections the store opened beside the library's."""
+
     @abstractmethod
     def select_streams(self, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
         """The stored events of many aggregates in one query per chunk."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -48,6 +50,67 @@ class LeadstateSQLitePool(SQLiteConnectionPool):
         raw.execute(f"PRAGMA synchronous = {self.synchronous}")
         raw.execute("PRAGMA foreign_keys = ON")
         return connection
+
+
+class ReadConnections:
+    """Connections for read transactions, outside the library's pool.
+
+    The library's pool queues every request for a connection behind a writer waiting
+    for the writer lock, so under concurrent commands each read waits for the writes
+    ahead of it. In WAL mode readers never block writers nor wait for them.
+    """
+
+    def __init__(self, db_name: str, lock_timeout: float, keep: int = 16) -> None:
+        self.db_name = db_name
+        self.lock_timeout = lock_timeout
+        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue(maxsize=keep)
+        self._closed = threading.Event()
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.db_name,
+            uri=True,
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=self.lock_timeout,
+        )
+        connection.row_factory = sqlite3.Row
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Cursor]:
+        """A cursor in a read transaction (one snapshot for every statement)."""
+        try:
+            connection = self._idle.get_nowait()
+        except queue.Empty:
+            connection = self._connect()
+        cursor = connection.cursor()
+        try:
+            cursor.execute("BEGIN")
+            yield cursor
+        finally:
+            cursor.close()
+            if connection.in_transaction:
+                connection.rollback()
+            self._give_back(connection)
+
+    def _give_back(self, connection: sqlite3.Connection) -> None:
+        if self._closed.is_set():
+            connection.close()
+            return
+        try:
+            self._idle.put_nowait(connection)
+        except queue.Full:
+            connection.close()
+
+    def close(self) -> None:
+        """Close the idle connections; ones in use close when given back."""
+        self._closed.set()
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
 
 
 class LeadstateSQLiteRecorder(SQLiteApplicationRecorder):
@@ -130,6 +193,8 @@ class SQLiteStore(Store):
 
     def __init__(self, datastore: SQLiteDatastore) -> None:
         self.datastore = datastore
+        pool = datastore.pool
+        self.readers = ReadConnections(pool.db_name, float(pool.lock_timeout or 5))
 
     def qualify(self, table: str) -> str:
         """SQLite has no schemas here."""
@@ -138,8 +203,12 @@ class SQLiteStore(Store):
     @contextmanager
     def read(self) -> Iterator[Any]:
         """A read transaction (a consistent snapshot under WAL)."""
-        with self.datastore.transaction(commit=False) as cur:
+        with self.readers.transaction() as cur:
             yield cur
+
+    def close(self) -> None:
+        """Close the read connections."""
+        self.readers.close()
 
     @contextmanager
     def write(self) -> Iterator[Any]:

@@ -16,7 +16,7 @@ from leadstate.apikeys import ALL_ACCOUNTS, ApiKey
 router = APIRouter(prefix=f"{ADMIN_PREFIX}/projections", tags=["Admin"], responses=API_ERRORS)
 
 
-def operator_key(key: Annotated[ApiKey, Security(authorized, scopes=["admin"])]) -> ApiKey:
+async def operator_key(key: Annotated[ApiKey, Security(authorized, scopes=["admin"])]) -> ApiKey:
     """An `admin` key for all accounts: read models serve every account at once."""
     if key.account != ALL_ACCOUNTS:
         raise ApiError(403, "read models serve every account: use an admin key for all accounts")
