@@ -125,6 +125,8 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         self.tables = self._setup_read_models()
         self.projection = SyncProjection(self.tables)
         self._running_jobs: dict[str, BulkJob] = {}  # job id -> aggregate, between batches
+        self._rows_at_analyze = 0
+        self._added_since_analyze = 0
         self._init_read_model_lifecycle()
         self.job_listeners: list[Callable[[], None]] = []
         from leadstate.apikeys import ApiKeys
@@ -458,7 +460,18 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
                 progress(done)
         result.leads_inserted = done
         result.lead_ids = list(range(first_id, first_id + done))
+        self.analyze_if_grown(done)
         return result
+
+    def analyze_if_grown(self, added: int) -> None:
+        """Refresh the query planner's statistics of the lead-search table each time it
+        has about doubled: without them SQLite walks the whole account in leadId order
+        for a phone or externId search instead of using their indexes."""
+        self._added_since_analyze += added
+        if self._added_since_analyze <= max(1_000, self._rows_at_analyze):
+            return
+        self._rows_at_analyze = self.store.analyze(self.tables["lead_search"])
+        self._added_since_analyze = 0
 
     def _new_lead(
         self,

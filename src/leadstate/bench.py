@@ -425,6 +425,13 @@ def bench_http(backend: str, bulk_n: int, rows: list[Row], seconds: float = 10.0
         app.close()
         server = Server(env)
         try:
+            # The server's follower first catches the counts up with the load: wait for it.
+            deadline = time.monotonic() + 300
+            while not server.request(
+                "PUT", f"{PREFIX}/campaignLeads/actions?leadAction=DIALER_REFRESH"
+            )[1].get("dialerRefreshed"):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the server's read models did not catch up")
             alone = http_load(server, singles, 16, seconds)
             rows.append(_http_row(backend, "single-lead actions, 16 clients", alone))
             status, job = server.request(

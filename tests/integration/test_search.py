@@ -10,6 +10,7 @@ import pytest
 from leadstate.application import LeadstateApp
 from leadstate.domain import InvalidRequest
 from leadstate.domain.criteria import TEXT_FIELDS, parse_criteria
+from leadstate.projections import lead_search
 from tests.integration._support import (
     ACCOUNT,
     CAMPAIGN,
@@ -407,3 +408,27 @@ def test_another_application_on_the_same_database_reads_the_writes_at_once(
     assert lead(reader, lead_id)["leadState"] == "CANCELLED"
     act(reader, "READY_LEADS", {"leadIds": [lead_id]})
     assert lead(app, lead_id)["leadState"] == "READY"
+
+
+def test_phone_and_extern_id_searches_use_their_indexes_once_the_table_has_grown(
+    app: LeadstateApp, backend: str
+) -> None:
+    load(app, [row(externId=f"E{i}") for i in range(3_000)])
+    table = app.tables["lead_search"]
+    if backend == "postgres":  # its planner picks well from fresh statistics
+        with app.store.read() as cur:
+            cur.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                (app.store.qualify(table),),
+            )
+            assert cur.fetchone()["reltuples"] >= 3_000
+        return
+    for criteria in ({"leadPhoneNum": "2125550100"}, {"externIds": ["E7"]}):
+        clause, params = lead_search.where(parse_criteria(criteria), ACCOUNT, "?", "lists")
+        with app.store.read() as cur:
+            cur.execute(
+                f"EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE {clause} ORDER BY lead_id",
+                params,
+            )
+            plan = " ".join(str(tuple(r)) for r in cur.fetchall())
+        assert "_phone" in plan or "_extern" in plan, plan

@@ -84,6 +84,10 @@ class Store(ABC):
     def write(self) -> AbstractContextManager[Any]:
         """A read-write transaction's cursor (committed on success)."""
 
+    @abstractmethod
+    def analyze(self, table: str) -> int:
+        """Refresh the planner's statistics of `table`; its estimated row count."""
+
     def close(self) -> None:  # noqa: B027 - engines without their own connections
         """Close connections the store opened beside the library's."""
 

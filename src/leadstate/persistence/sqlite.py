@@ -63,8 +63,9 @@ class ReadConnections:
     def __init__(self, db_name: str, lock_timeout: float, keep: int = 16) -> None:
         self.db_name = db_name
         self.lock_timeout = lock_timeout
-        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue(maxsize=keep)
+        self._idle: queue.LifoQueue[tuple[int, sqlite3.Connection]] = queue.LifoQueue(keep)
         self._closed = threading.Event()
+        self._generation = 0
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
@@ -81,9 +82,9 @@ class ReadConnections:
     def transaction(self) -> Iterator[sqlite3.Cursor]:
         """A cursor in a read transaction (one snapshot for every statement)."""
         try:
-            connection = self._idle.get_nowait()
+            generation, connection = self._idle.get_nowait()
         except queue.Empty:
-            connection = self._connect()
+            generation, connection = self._generation, self._connect()
         cursor = connection.cursor()
         try:
             cursor.execute("BEGIN")
@@ -92,25 +93,34 @@ class ReadConnections:
             cursor.close()
             if connection.in_transaction:
                 connection.rollback()
-            self._give_back(connection)
+            self._give_back(generation, connection)
 
-    def _give_back(self, connection: sqlite3.Connection) -> None:
-        if self._closed.is_set():
+    def _give_back(self, generation: int, connection: sqlite3.Connection) -> None:
+        if self._closed.is_set() or generation != self._generation:
             connection.close()
             return
         try:
-            self._idle.put_nowait(connection)
+            self._idle.put_nowait((generation, connection))
         except queue.Full:
             connection.close()
+
+    def _close_idle(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait()[1].close()
+            except queue.Empty:
+                return
+
+    def renew(self) -> None:
+        """Replace every connection: SQLite reads the planner's statistics only when a
+        connection opens (a schema change does not reload them)."""
+        self._generation += 1
+        self._close_idle()
 
     def close(self) -> None:
         """Close the idle connections; ones in use close when given back."""
         self._closed.set()
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
+        self._close_idle()
 
 
 class LeadstateSQLiteRecorder(SQLiteApplicationRecorder):
@@ -205,6 +215,19 @@ class SQLiteStore(Store):
         """A read transaction (a consistent snapshot under WAL)."""
         with self.readers.transaction() as cur:
             yield cur
+
+    def analyze(self, table: str) -> int:
+        """ANALYZE the whole table: a sample (`analysis_limit`) caps the row estimates and
+        misleads the planner; callers run it when the table has doubled, so it stays cheap."""
+        with self.write() as cur:
+            cur.execute(f"ANALYZE {table}")
+            cur.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = ? AND idx IS NULL", (table,))
+            row = cur.fetchone()
+            if row is None:
+                cur.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = ?", (table,))
+                row = cur.fetchone()
+        self.readers.renew()
+        return int(str(row[0]).split()[0]) if row else 0
 
     def close(self) -> None:
         """Close the read connections."""

@@ -424,6 +424,7 @@ class Rebuild:
         for statement in indexes:
             self._check_stop()
             self.store.script(statement)
+        self.store.analyze(build.table_name)  # the new table serves with fresh statistics
         log.info("%s: indexes built in %.1f s", self.name, time.monotonic() - indexing)
         with self.store.write() as cur:
             self.spec.finish_scan(self.store, cur, build.table_name)
