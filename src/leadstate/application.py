@@ -716,18 +716,10 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         meta: Meta,
         progress: Callable[[int, int], None] | None = None,
     ) -> ActionResult:
-        """Apply a lead action to every lead the criteria select, in batches."""
-        action, params, criteria = self.prepare_action(
-            account_id, action_name, param_map, criteria_body
-        )
-        result = ActionResult(action=action)
-        if action is LeadAction.DIALER_REFRESH:
-            result.dialer_refreshed = self.refresh_read_models()
-            return result
-        if action is LeadAction.EMAIL_LEADS:
-            return self.exports.request(account_id, params, criteria, criteria_body, meta)
-        targets = self.matching_ids(account_id, criteria)
-        return self._apply(account_id, action, params, targets, meta, progress)
+        """Apply a lead action to every lead the criteria select, in batches, now."""
+        result = self._act(account_id, action_name, param_map, criteria_body, meta, progress)
+        assert isinstance(result, ActionResult)
+        return result
 
     def _apply(
         self,
@@ -764,6 +756,21 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         meta: Meta,
     ) -> ActionResult | dict[str, Any]:
         """An action as the API runs it: small selections now, large ones as a job."""
+        return self._act(
+            account_id, action_name, param_map, criteria_body, meta, as_job_above_limit=True
+        )
+
+    def _act(
+        self,
+        account_id: int,
+        action_name: str,
+        param_map: dict[str, Any] | None,
+        criteria_body: Any,
+        meta: Meta,
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        as_job_above_limit: bool = False,
+    ) -> ActionResult | dict[str, Any]:
         action, params, criteria = self.prepare_action(
             account_id, action_name, param_map, criteria_body
         )
@@ -772,9 +779,9 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         if action is LeadAction.EMAIL_LEADS:  # large exports are written in the background
             return self.exports.request(account_id, params, criteria, criteria_body, meta)
         targets = self.matching_ids(account_id, criteria)
-        if len(targets) > self.settings.bulk_sync_limit:
+        if as_job_above_limit and len(targets) > self.settings.bulk_sync_limit:
             return self._submit_job(account_id, action, params, criteria_body, targets, meta)
-        return self._apply(account_id, action, params, targets, meta)
+        return self._apply(account_id, action, params, targets, meta, progress)
 
     def submit_job(
         self,

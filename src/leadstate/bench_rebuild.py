@@ -109,6 +109,9 @@ def per_event_rate(app: LeadstateApp, sample: int) -> float:
     return len(events) / (time.perf_counter() - started)
 
 
+INTERLEAVED_ACCOUNT = 2
+
+
 def commands_during(app: LeadstateApp, lead_ids: list[int], stop: threading.Event) -> list[float]:
     """Single-lead PAUSE/READY and a search, back to back until `stop`: each one's seconds."""
     waits: list[float] = []
@@ -122,9 +125,6 @@ def commands_during(app: LeadstateApp, lead_ids: list[int], stop: threading.Even
         waits.append(time.perf_counter() - started)
         turn += 1
     return waits
-
-
-INTERLEAVED_ACCOUNT = 2
 
 
 def bench_rebuild(backend: str, n_events: int, rows: list[Row], sample: int = 5_000) -> None:

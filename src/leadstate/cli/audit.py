@@ -248,13 +248,8 @@ def projections_follow() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    try:
-        was_leading = False
+    try:  # the worker logs when it starts following the log and when it stands by
         while not stopping and worker.alive:
-            leading = worker.leading.is_set()
-            if leading != was_leading:
-                err.print("following the log" if leading else "standing by")
-                was_leading = leading
             time.sleep(0.2)
     finally:
         app.close()
