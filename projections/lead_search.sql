@@ -1,8 +1,10 @@
 -- read model: lead_search
--- version: 1
+-- version: 2
 -- mode: synchronous (written in the same transaction as the events)
 -- One row per live lead: the current status searched by SPEC §3. Times are UTC
 -- microseconds since the epoch. No column holds a cancelled or paused lead's prior state.
+-- Each *_key column holds NFC(casefold(NFD(value))) of the column before it: the key
+-- exact, case-insensitive criteria compare (SPEC §3), computed by the service.
 CREATE TABLE IF NOT EXISTS {table} (
     lead_id BIGINT PRIMARY KEY,
     account_id BIGINT NOT NULL,
@@ -47,7 +49,24 @@ CREATE TABLE IF NOT EXISTS {table} (
     loaded_dts BIGINT NOT NULL,
     state_dts BIGINT NOT NULL,
     original_lead_id BIGINT,
-    version INTEGER NOT NULL
+    version INTEGER NOT NULL,
+    first_name_key TEXT,
+    last_name_key TEXT,
+    address1_key TEXT,
+    address2_key TEXT,
+    city_key TEXT,
+    zip_key TEXT,
+    email_key TEXT,
+    aux_data1_key TEXT,
+    aux_data2_key TEXT,
+    aux_data3_key TEXT,
+    aux_data4_key TEXT,
+    aux_data5_key TEXT,
+    state_key TEXT,
+    caller_id_key TEXT,
+    agent_disposition_key TEXT,
+    last_pass_disposition_key TEXT,
+    lead_timezone_key TEXT
 );
 CREATE INDEX IF NOT EXISTS {name}_phone ON {table} (account_id, phone_norm);
 CREATE INDEX IF NOT EXISTS {name}_extern ON {table} (account_id, extern_id);

@@ -49,6 +49,7 @@ from leadstate.domain import (
 )
 from leadstate.domain.criteria import SearchCriteria
 from leadstate.domain.export import Export, ExportStatus, LinkState
+from leadstate.domain.values import text_key
 from leadstate.projections import lead_search
 from leadstate.projections.outreach import EXPORT_FILES, EXPORT_LEADS, infrastructure_sql
 
@@ -180,7 +181,7 @@ class Exports:
             if value is None:
                 return None
             text = str(value).strip()
-            text = normalize_phone(text) if name in _PHONE_CRITERIA else text.lower()
+            text = normalize_phone(text) if name in _PHONE_CRITERIA else text_key(text)
             return self._keyed("criteria-hash", text)
 
         out: dict[str, Any] = {}

@@ -12,6 +12,7 @@ import pytest
 
 from leadstate.application import LeadstateApp
 from leadstate.domain.criteria import parse_criteria
+from leadstate.projections.definitions import load as definition
 from leadstate.projections.routing import StaleReadModelError
 from tests.integration._support import ACCOUNT, CAMPAIGN, act, load, row
 
@@ -108,7 +109,9 @@ def test_a_rebuild_while_writers_and_readers_run_loses_nothing(
         wait_until(lambda: traffic.writes >= writes_at_swap + 10)
     assert traffic.errors == []
     assert traffic.reads > 0
-    assert app.tables[name] != old and app.tables[name].startswith(f"rm_{name}_v1_")
+    assert app.tables[name] != old and app.tables[name].startswith(
+        f"rm_{name}_v{definition(name).version}_"
+    )
     assert app.verify_read_models() == []
     if name == "lead_search":
         assert any(s["status"] == "rebuilding" and s["progress"] for s in seen)
@@ -165,14 +168,16 @@ def test_a_process_with_an_older_definition_refuses_to_write(
     a = make_app()
     lead_ids = load(a, [row() for _ in range(5)]).lead_ids
     store = a.store
+    newer = definition("lead_search").version + 1
     with store.write() as cur:
         cur.execute(
-            f"UPDATE {store.qualify('ls_projections')} SET version = 2 WHERE name = 'lead_search'"
+            f"UPDATE {store.qualify('ls_projections')} SET version = {newer} "
+            "WHERE name = 'lead_search'"
         )
         from leadstate.projections.registry import bump_generation
 
         bump_generation(store, cur)
-    with pytest.raises(StaleReadModelError, match="version 2"):
+    with pytest.raises(StaleReadModelError, match=f"version {newer}"):
         act(a, "CANCEL_LEADS", {"leadIds": lead_ids})
     with pytest.raises(StaleReadModelError):
         make_app()

@@ -20,14 +20,15 @@ from tests.integration.test_audit_verify import run_cli
 
 @pytest.fixture
 def newer_definitions(tmp_path: Path) -> Iterator[Path]:
-    """The read-model SQL of the next deploy: lead_search and lead_lists at version 2."""
-    folder = tmp_path / "projections-v2"
+    """The read-model SQL of the next deploy: lead_search and lead_lists one version up."""
+    folder = tmp_path / "projections-next"
     folder.mkdir()
     for sql in _sql_dir().glob("*.sql"):
         text = sql.read_text(encoding="utf-8")
         if sql.stem in ("lead_search", "lead_lists"):
-            assert "-- version: 1\n" in text
-            text = text.replace("-- version: 1\n", "-- version: 2\n")
+            now = load(sql.stem).version
+            assert f"-- version: {now}\n" in text
+            text = text.replace(f"-- version: {now}\n", f"-- version: {now + 1}\n")
         (folder / sql.name).write_text(text, encoding="utf-8")
     yield folder
     load.cache_clear()
@@ -46,6 +47,7 @@ def test_a_newer_version_is_staged_beside_the_old_service_then_swapped_in_at_sta
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     old = make_app()
+    search_now, lists_now = load("lead_search").version, load("lead_lists").version
     lead_ids = load_leads(old, [row() for _ in range(300)]).lead_ids
     act(old, "SUPPRESS_LEADS", {"leadIds": lead_ids[:30]})
 
@@ -60,9 +62,12 @@ def test_a_newer_version_is_staged_beside_the_old_service_then_swapped_in_at_sta
     assert staged.returncode == 0, staged.stderr
     assert "staged" in staged.stderr
     builds = [b for b in registry.builds(old.store, name="lead_search") if b.status == "staged"]
-    assert len(builds) == 1 and builds[0].version == 2
+    assert len(builds) == 1 and builds[0].version == search_now + 1
     live = registry.registrations(old.store)["lead_search"]
-    assert (live.version, live.table_name) == (1, "rm_lead_search_v1"), "the old one still serves"
+    assert (live.version, live.table_name) == (
+        search_now,
+        f"rm_lead_search_v{search_now}",
+    ), "the old one still serves"
 
     # The old service keeps taking commands; the staged table falls behind by these.
     act(old, "CANCEL_LEADS", {"leadIds": lead_ids[50:60]})
@@ -74,17 +79,18 @@ def test_a_newer_version_is_staged_beside_the_old_service_then_swapped_in_at_sta
     new = make_app()
     registered = registry.registrations(new.store)
     assert (registered["lead_search"].version, registered["lead_search"].table_name) == (
-        2,
+        search_now + 1,
         builds[0].table_name,
     ), "the staged table was caught up and swapped in, not rebuilt"
-    assert registered["lead_lists"].version == 2, "no staged table: built before serving"
-    assert registered["lead_lists"].table_name.startswith("rm_lead_lists_v2_")
-    assert registered["jobs"].version == 1
+    assert registered["lead_lists"].version == lists_now + 1, "not staged: built before serving"
+    assert registered["lead_lists"].table_name.startswith(f"rm_lead_lists_v{lists_now + 1}_")
+    assert registered["jobs"].version == load("jobs").version
     assert new.count(ACCOUNT, cancelled) == 10
     assert new.get_lead(ACCOUNT, more[-1])["leadId"] == more[-1]
     assert new.verify_read_models() == []
     status = {s["name"]: s for s in new.projection_status()}
-    assert status["lead_search"]["version"] == 2 and status["lead_search"]["status"] == "live"
+    assert status["lead_search"]["version"] == search_now + 1
+    assert status["lead_search"]["status"] == "live"
 
     # The old deploy may no longer write rows the new definition would not recognise.
     with pytest.raises(StaleReadModelError, match="restart it"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -100,6 +101,17 @@ def normalize_phone(phone: str | None) -> str:
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
     return digits
+
+
+def text_key(value: str) -> str:
+    """The key exact, case-insensitive matches compare (SPEC §3): Unicode's canonical
+    caseless match, `NFC(casefold(NFD(s)))`.
+
+    The key alone decides: "ÉMILE", "émile" and "E\u0301mile" share one; "ß" = "ss";
+    "İ" (dotted capital I) folds to "i" + U+0307, so "İstanbul" finds only itself and
+    its lower-case form, never "Istanbul"; the dotless i (U+0131) stays apart from "i".
+    """
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", value).casefold())
 
 
 _OFFSET_NO_COLON = re.compile(r"([+-]\d{2})(\d{2})$")

@@ -13,6 +13,7 @@ from typing import Any
 
 from leadstate.domain import CONTACT_FIELDS, Lead
 from leadstate.domain.criteria import Comparison, Operator, SearchCriteria, Suppressed
+from leadstate.domain.values import text_key
 from leadstate.projections.definitions import ReadModelDef, load
 
 CONTACT_COLUMNS = {
@@ -64,8 +65,43 @@ STATUS_COLUMNS: tuple[str, ...] = (
     "state_dts",
     "original_lead_id",
     "version",
+    "agent_disposition_key",
+    "last_pass_disposition_key",
+    "lead_timezone_key",
+    "caller_id_key",
 )
-COLUMNS: tuple[str, ...] = (*STATUS_COLUMNS, *CONTACT_COLUMNS.values(), "phone_norm")
+# Exact, case-insensitive criteria compare `text_key` of the value with a key column
+# written beside it (SPEC §3): the same on every engine, whatever its `lower()` does.
+KEY_COLUMNS: dict[str, str] = {
+    column: f"{column}_key"
+    for column in (
+        "first_name",
+        "last_name",
+        "address1",
+        "address2",
+        "city",
+        "zip",
+        "email",
+        "aux_data1",
+        "aux_data2",
+        "aux_data3",
+        "aux_data4",
+        "aux_data5",
+        "state",
+        "caller_id",
+        "agent_disposition",
+        "last_pass_disposition",
+        "lead_timezone",
+    )
+}
+_STATUS_KEYED = ("agent_disposition", "last_pass_disposition", "lead_timezone", "caller_id")
+_CONTACT_KEYED = tuple(c for c in KEY_COLUMNS if c not in _STATUS_KEYED)
+COLUMNS: tuple[str, ...] = (
+    *STATUS_COLUMNS,
+    *CONTACT_COLUMNS.values(),
+    "phone_norm",
+    *(KEY_COLUMNS[c] for c in _CONTACT_KEYED),
+)
 KEY = "lead_id"
 
 SORTABLE = {
@@ -117,6 +153,10 @@ def iso(value: int | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
+def _key(value: Any) -> str | None:
+    return None if value is None else text_key(str(value))
+
+
 def status_row_for(lead: Lead) -> tuple[Any, ...]:
     """The `STATUS_COLUMNS` of a live lead: enough when its contact data did not change."""
     return (
@@ -142,7 +182,16 @@ def status_row_for(lead: Lead) -> tuple[Any, ...]:
         micros(lead.state_dts),
         lead.original_lead_id,
         lead.version,
+        _key(lead.agent_disposition),
+        _key(lead.last_pass_disposition),
+        _key(lead.lead_timezone),
+        _key(lead.caller_id),
     )
+
+
+_CONTACT_KEY_FIELDS = tuple(
+    next(f for f, c in CONTACT_COLUMNS.items() if c == column) for column in _CONTACT_KEYED
+)
 
 
 def row_for(lead: Lead) -> tuple[Any, ...]:
@@ -154,7 +203,8 @@ def row_for(lead: Lead) -> tuple[Any, ...]:
         if field == "extendedLeadData" and value is not None:
             value = json.dumps(value, sort_keys=True)
         values.append(value)
-    return (*status_row_for(lead), *values, lead.phone)
+    keys = [_key(contact.get(field)) for field in _CONTACT_KEY_FIELDS]
+    return (*status_row_for(lead), *values, lead.phone, *keys)
 
 
 def view_of(row: Any, list_name: str | None = None) -> dict[str, Any]:
@@ -220,13 +270,13 @@ def where(
     clauses = [f"account_id = {ph}"]
     params: list[Any] = [account_id]
 
-    def any_of(column: str, values: tuple[Any, ...], *, lower: bool = False) -> None:
+    def any_of(column: str, values: tuple[Any, ...], *, caseless: bool = False) -> None:
         if not values:
             return
         marks = ", ".join([ph] * len(values))
-        if lower:
-            clauses.append(f"lower({column}) IN ({marks})")
-            params.extend(str(v).lower() for v in values)
+        if caseless:
+            clauses.append(f"{KEY_COLUMNS[column]} IN ({marks})")
+            params.extend(text_key(str(v)) for v in values)
         else:
             clauses.append(f"{column} IN ({marks})")
             params.extend(values)
@@ -237,13 +287,13 @@ def where(
     any_of("list_id", criteria.list_ids)
     any_of("phone_norm", criteria.phones)
     any_of("lead_state", criteria.lead_states)
-    any_of("agent_disposition", criteria.agent_dispositions, lower=True)
-    any_of("last_pass_disposition", criteria.system_dispositions, lower=True)
-    any_of("state", criteria.physical_states, lower=True)
-    any_of("lead_timezone", criteria.lead_timezones, lower=True)
+    any_of("agent_disposition", criteria.agent_dispositions, caseless=True)
+    any_of("last_pass_disposition", criteria.system_dispositions, caseless=True)
+    any_of("state", criteria.physical_states, caseless=True)
+    any_of("lead_timezone", criteria.lead_timezones, caseless=True)
     for column, value in criteria.text:
-        clauses.append(f"lower({column}) = {ph}")
-        params.append(value.lower())
+        clauses.append(f"{KEY_COLUMNS[column]} = {ph}")
+        params.append(text_key(value))
     if criteria.phone is not None:
         clauses.append(f"phone_norm = {ph}")
         params.append(criteria.phone)
