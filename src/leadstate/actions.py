@@ -21,6 +21,8 @@ from leadstate.domain import (
     Meta,
     Skipped,
 )
+from leadstate.guards import DUPLICATE_PHONE, phones_not_in_campaign
+from leadstate.persistence.base import Guard, GuardFailed
 
 if TYPE_CHECKING:
     from leadstate.application import ActionResult, LeadstateApp
@@ -31,6 +33,7 @@ class BatchOutcome:
     """What one batch decided: aggregates to save, counts and skipped leads."""
 
     to_save: list[Aggregate] = field(default_factory=list)
+    guards: list[Guard] = field(default_factory=list)
     updated: int = 0
     deleted: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -59,6 +62,14 @@ class ActionRun:
         self.meta = meta
         self.merged: set[int] = set(merged or ())
         self.list_id = list_id or params.list_id
+        # Phones a save's guard found in the target campaign meanwhile (DUPLICATE IGNORE).
+        self.known_duplicates: set[str] = set()
+
+    def learn(self, failed: GuardFailed) -> None:
+        """Take in what a guard found before this batch is decided again."""
+        if failed.reason != DUPLICATE_PHONE:
+            raise failed
+        self.known_duplicates.update(failed.found)
 
     def commit(self, outcome: BatchOutcome, result: ActionResult | None = None) -> None:
         """Remember what a saved batch did (and add it to `result`)."""
@@ -110,7 +121,7 @@ class ActionRun:
         in_target: dict[str, set[int]] = {}
         if self.action is LeadAction.MOVE_TO_CAMPAIGN and self.params.ignore_duplicates:
             phones = sorted({lead.phone for lead in leads.values() if lead.phone})
-            existing_phones = self.app._phones_in_campaign(
+            existing_phones = self.known_duplicates | self.app._phones_in_campaign(
                 self.account_id, self.params.campaign_id, phones, exclude=lead_ids
             )
             # This batch's leads already in the target campaign are there too (SPEC §2:
@@ -170,6 +181,23 @@ class ActionRun:
                     original.transition(copy.lead_id, self.meta)
                     changed[original.lead_id] = original
         outcome.to_save.extend([*changed.values(), *fresh])
+        if self.action is LeadAction.MOVE_TO_CAMPAIGN and self.params.ignore_duplicates:
+            # Re-checked where it is atomic: inside the save, under the campaign's lock.
+            arriving = [lead for lead in (*changed.values(), *fresh) if isinstance(lead, Lead)]
+            outcome.guards.append(
+                phones_not_in_campaign(
+                    self.app.store,
+                    self.app.tables,
+                    self.account_id,
+                    self.params.campaign_id,
+                    [
+                        lead.phone
+                        for lead in arriving
+                        if lead.campaign_id == self.params.campaign_id
+                    ],
+                    [*lead_ids, *(lead.lead_id for lead in fresh)],
+                )
+            )
         if self.action is LeadAction.MANUAL_LEADS and self.params.do_not_call:
             # Their phones join the DNC list in the same transaction (SPEC §2, §4).
             leads_now = [a for a in changed.values() if isinstance(a, Lead)]

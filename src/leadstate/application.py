@@ -51,13 +51,14 @@ from leadstate.domain import (
 from leadstate.domain.criteria import SearchCriteria, parse_criteria
 from leadstate.domain.job import BulkJob, JobStatus, LeadIds
 from leadstate.domain.lead import EDITABLE_FIELDS
-from leadstate.loader import LoadRequest, LoadResult, LoadRow, check_rows
+from leadstate.guards import DO_NOT_CALL, phones_not_in_campaign, phones_not_on_dnc
+from leadstate.loader import LoadRequest, LoadResult, LoadRow, check_rows, reject_rows
 from leadstate.metrics import count_events
-from leadstate.persistence.base import Changes, Store
+from leadstate.persistence.base import Changes, Guard, GuardFailed, Store
 from leadstate.persistence.crypto import Keyring
 from leadstate.persistence.mapper import ShreddingMapper
 from leadstate.persistence.transcodings import LeadIdsAsCompressed
-from leadstate.projections import SyncProjection, definitions, lead_search
+from leadstate.projections import SyncProjection, definitions, lead_search, queries
 from leadstate.projections.catalog import campaign_key
 from leadstate.projections.lifecycle import ProjectionLifecycle
 from leadstate.settings import Settings
@@ -65,6 +66,8 @@ from leadstate.settings import Settings
 T = TypeVar("T")
 
 RETRY_SECONDS = 15.0  # how long a command keeps retrying version conflicts (then 409)
+GUARD_RETRIES = 100  # decisions a command may remake after its guards found newer state
+LOAD_CHUNK = 1000  # leads per transaction of a load
 
 ERASED_VALUE = "[erased]"
 
@@ -209,9 +212,13 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
     # -- saving ----------------------------------------------------------------------
 
     def save(  # type: ignore[override]
-        self, *objs: Aggregate | DomainEventProtocol[UUID] | None, **kwargs: Any
+        self,
+        *objs: Aggregate | DomainEventProtocol[UUID] | None,
+        guards: Sequence[Guard] = (),
+        **kwargs: Any,
     ) -> Any:
-        """Save aggregates with their read-model rows and key changes, atomically."""
+        """Save aggregates with their read-model rows and key changes, atomically, once
+        `guards` found the shared state they check unchanged (else `GuardFailed`)."""
         aggregates = [o for o in objs if isinstance(o, Aggregate)]
         new_leads = [
             a.id
@@ -223,6 +230,7 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         if new_leads:
             self.keyring.ensure(new_leads)
         changes: Changes = self.projection.changes_for(aggregates)
+        changes.guards = list(guards)
         # Collected by hand: the library's collect_events() spends a fifth of a bulk
         # action in isinstance() checks against runtime Protocols.
         processing = ProcessingEvent[UUID]()
@@ -256,16 +264,29 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         self.store.checkpoint()
         return True
 
-    def _retrying(self, attempt: Callable[[], T], attempts: int = 8) -> T:
+    def _retrying(
+        self,
+        attempt: Callable[[], T],
+        attempts: int = 8,
+        *,
+        on_guard: Callable[[GuardFailed], None] | None = None,
+    ) -> T:
         """Run get-decide-save again when another writer got there first: at least
         `attempts` times and for up to `RETRY_SECONDS`, with short jittered pauses (a
         hot lead has many writers: each round one wins, so losers must keep trying);
-        then a `Conflict` (409): the failed attempt saved nothing."""
+        then a `Conflict` (409): the failed attempt saved nothing. A guard's finding is
+        given to `on_guard` (when there is one) before deciding again."""
         deadline = time.monotonic() + RETRY_SECONDS
         tries = 0
+        guarded = 0
         while True:
             try:
                 return attempt()
+            except GuardFailed as failed:
+                guarded += 1
+                if on_guard is None or guarded > GUARD_RETRIES:
+                    raise
+                on_guard(failed)
             except (RecordConflictError, IntegrityError) as error:
                 tries += 1
                 if tries >= attempts and time.monotonic() >= deadline:
@@ -353,20 +374,6 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
             return None
         return dict(row) if isinstance(row, dict) else dict(zip(row.keys(), row, strict=True))
 
-    def _new_list(self, account_id: int, campaign_id: int, name: str, meta: Meta) -> LeadList:
-        list_id = self.store.allocate("list_id", 1)
-        lead_list = LeadList(
-            list_id=list_id,
-            account_id=account_id,
-            campaign_id=campaign_id,
-            name=name,
-            at=meta.at,
-            actor=meta.actor,
-            correlation_id=meta.correlation_id,
-        )
-        self.save(lead_list)
-        return lead_list
-
     # -- campaigns -------------------------------------------------------------------
 
     def get_campaign_settings(self, account_id: int, campaign_id: int) -> CampaignSettings:
@@ -431,36 +438,64 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         )
         if not good:
             return result
-        if request.list_id is not None:
-            list_id = request.list_id
-        else:
-            name = request.description or f"API load {meta.at.isoformat()}"
-            list_id = self._new_list(account_id, campaign_id, name, meta).list_id
-        result.list_id = list_id
+        list_id = request.list_id
+        new_list_name: str | None = None
+        if list_id is None:  # created with the first leads saved, or not at all
+            new_list_name = request.description or f"API load {meta.at.isoformat()}"
+            list_id = self.store.allocate("list_id", 1)
         first_id = self.store.allocate("lead_id", len(good))
+        lead_ids = {row.index: first_id + n for n, row in enumerate(good)}
         state = LeadState.PAUSED if request.list_state == "PAUSED" else LeadState.READY
-        batch: list[Lead] = []
-        done = 0
-        for offset, row in enumerate(good):
-            batch.append(
-                self._new_lead(
-                    row, first_id + offset, account_id, campaign_id, list_id, state, request, meta
-                )
-            )
-            if len(batch) >= 1000:
-                self.save(*batch)
-                done += len(batch)
-                batch = []
+        saved: list[int] = []
+        for start in range(0, len(good), LOAD_CHUNK):
+            chunk = good[start : start + LOAD_CHUNK]
+            while chunk:
+                leads = [
+                    self._new_lead(
+                        r, lead_ids[r.index], account_id, campaign_id, list_id, state, request, meta
+                    )
+                    for r in chunk
+                ]
+                lead_list = None
+                if new_list_name is not None and not saved:
+                    lead_list = LeadList(
+                        list_id=list_id,
+                        account_id=account_id,
+                        campaign_id=campaign_id,
+                        name=new_list_name,
+                        at=meta.at,
+                        actor=meta.actor,
+                        correlation_id=meta.correlation_id,
+                    )
+                phones = [r.phone for r in chunk]
+                guards = [phones_not_on_dnc(self.store, self.tables, account_id, phones)]
+                if request.duplicate_handling == "REMOVE_ALL_EXISTING":
+                    guards.append(
+                        phones_not_in_campaign(
+                            self.store,
+                            self.tables,
+                            account_id,
+                            campaign_id,
+                            phones,
+                            lead_ids.values(),
+                        )
+                    )
+                try:
+                    self.save(lead_list, *leads, guards=guards)
+                except GuardFailed as failed:
+                    chunk = reject_rows(
+                        request, result, chunk, failed.found, dnc=failed.reason == DO_NOT_CALL
+                    )
+                    continue
+                saved.extend(lead.lead_id for lead in leads)
                 if progress:
-                    progress(done)
-        if batch:
-            self.save(*batch)
-            done += len(batch)
-            if progress:
-                progress(done)
-        result.leads_inserted = done
-        result.lead_ids = list(range(first_id, first_id + done))
-        self.analyze_if_grown(done)
+                    progress(len(saved))
+                break
+        if saved:
+            result.list_id = list_id
+        result.leads_inserted = len(saved)
+        result.lead_ids = saved
+        self.analyze_if_grown(len(saved))
         return result
 
     def analyze_if_grown(self, added: int) -> None:
@@ -511,24 +546,10 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
     def _phones_in_campaign(
         self, account_id: int, campaign_id: int, phones: Sequence[str], exclude: Iterable[int] = ()
     ) -> set[str]:
-        found: set[str] = set()
-        excluded = set(exclude)
-        table = self.store.qualify(self.tables["lead_search"])
-        ph = self.store.ph
         with self.store.read() as cur:
-            for start in range(0, len(phones), 500):
-                chunk = list(phones[start : start + 500])
-                marks = ", ".join([ph] * len(chunk))
-                cur.execute(
-                    f"SELECT lead_id, phone_norm FROM {table} WHERE account_id = {ph} "
-                    f"AND campaign_id = {ph} AND phone_norm IN ({marks})",
-                    (account_id, campaign_id, *chunk),
-                )
-                for row in cur.fetchall():
-                    values = list(row.values()) if isinstance(row, dict) else list(row)
-                    if values[0] not in excluded:
-                        found.add(values[1])
-        return found
+            return queries.phones_in_campaign(
+                self.store, cur, self.tables, account_id, campaign_id, phones, exclude
+            )
 
     # -- queries ---------------------------------------------------------------------
 
@@ -738,10 +759,10 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
 
             def attempt(batch: list[int] = batch) -> BatchOutcome:
                 outcome = run.decide(batch)
-                self.save(*outcome.to_save)
+                self.save(*outcome.to_save, guards=outcome.guards)
                 return outcome
 
-            run.commit(self._retrying(attempt), result)
+            run.commit(self._retrying(attempt, on_guard=run.learn), result)
             result.processed += len(batch)
             if progress:
                 progress(result.processed, result.total)
@@ -887,6 +908,8 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
     def run_job_batch(self, job_id: str) -> bool:
         """Apply the next batch of a job, saved with its progress; False once finished."""
 
+        learned: list[GuardFailed] = []  # what this batch's guards found, across retries
+
         def attempt() -> bool:
             job = self._job(job_id)
             if job.finished:
@@ -904,6 +927,8 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
                 merged=job.merged,
                 list_id=job.new_list_id,
             )
+            for failed in learned:
+                run.learn(failed)
             outcome = run.decide(batch)
             job.record_batch(
                 count=len(batch),
@@ -915,7 +940,7 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
                 at=meta.at,
             )
             try:
-                self.save(job, *outcome.to_save)
+                self.save(job, *outcome.to_save, guards=outcome.guards)
             except BaseException:
                 self._running_jobs.pop(job_id, None)  # holds the unsaved batch
                 raise
@@ -925,7 +950,7 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
                 self._running_jobs[job_id] = job
             return not job.finished
 
-        return self._retrying(attempt)
+        return self._retrying(attempt, on_guard=lambda failed: learned.append(failed))
 
     def fail_job(self, job_id: str, reason: str) -> None:
         """Mark a job failed, saying why (a runner hit an error it cannot get past)."""

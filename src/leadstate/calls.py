@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from leadstate.domain import Conflict, InvalidRequest, Lead, LeadState, Meta, utcnow
 from leadstate.domain.calls import CallRecord, DialAttempt
-from leadstate.domain.dnc import SOURCE_APP_DNC, SOURCE_MANUAL_PASS, DncEntry, dnc_key
+from leadstate.domain.dnc import SOURCE_APP_DNC, SOURCE_MANUAL_PASS, DncEntry
 from leadstate.domain.values import DIALABLE_STATES, normalize_phone
-from leadstate.projections import lead_search
+from leadstate.guards import uii_not_elsewhere
+from leadstate.persistence.base import GuardFailed
+from leadstate.projections import lead_search, queries
 from leadstate.projections.outreach import CALL_COLUMNS, call_row
 
 if TYPE_CHECKING:
@@ -49,6 +51,10 @@ def record_view(record: CallRecord) -> dict[str, Any]:
     return call_view(dict(zip(CALL_COLUMNS, call_row(record), strict=True)))
 
 
+def _uii_taken(uii: str, other: int) -> Conflict:
+    return Conflict(f"uii {uii!r} was already recorded for lead {other}")
+
+
 class Dialing:
     """Dial attempts, call records, the DNC list and the dialable queue of every account."""
 
@@ -63,21 +69,10 @@ class Dialing:
     def dnc_phones(self, account_id: int, phones: Iterable[str]) -> set[str]:
         """Which of these phones (any spelling) are on the account's DNC list (digits)."""
         wanted = sorted({p for p in (normalize_phone(x) for x in phones) if p})
-        found: set[str] = set()
         if not wanted:
-            return found
-        store = self.app.store
-        table = store.qualify(self.app.tables["dnc"])
-        with store.read() as cur:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ", ".join([store.ph] * len(chunk))
-                cur.execute(
-                    f"SELECT phone FROM {table} WHERE dnc_key IN ({marks})",
-                    [dnc_key(account_id, p) for p in chunk],
-                )
-                found.update(str(r["phone"]) for r in self._rows(cur))
-        return found
+            return set()
+        with self.app.store.read() as cur:
+            return queries.dnc_listed(self.app.store, cur, self.app.tables, account_id, wanted)
 
     def dnc_entries_for(self, account_id: int, leads: Iterable[Lead], meta: Meta) -> list[DncEntry]:
         """New DNC entries for the phones of these leads now in DO-NOT-CALL (saved by the
@@ -141,24 +136,25 @@ class Dialing:
                 to_save.append(
                     DncEntry.add(account_id, lead.phone, SOURCE_APP_DNC, meta.at, meta.actor)
                 )
-            self.app.save(*to_save)
+            guard = uii_not_elsewhere(
+                self.app.store, self.app.tables, account_id, attempt.uii, lead_id
+            )
+            try:
+                self.app.save(*to_save, guards=[guard])
+            except GuardFailed as failed:
+                (other,) = failed.found
+                raise _uii_taken(attempt.uii, int(other)) from None
             return record
 
         return record_view(self.app._retrying(decide_and_save))
 
     def _check_uii_elsewhere(self, account_id: int, lead_id: int, uii: str) -> None:
-        store = self.app.store
-        ph = store.ph
-        with store.read() as cur:
-            cur.execute(
-                f"SELECT lead_id FROM {store.qualify(self.app.tables['calls'])} "
-                f"WHERE account_id = {ph} AND uii = {ph} AND lead_id <> {ph}",
-                (account_id, uii, lead_id),
+        with self.app.store.read() as cur:
+            other = queries.uii_recorded_elsewhere(
+                self.app.store, cur, self.app.tables, account_id, uii, lead_id
             )
-            row = cur.fetchone()
-        if row is not None:
-            other = self.app._as_dict(row)["lead_id"]
-            raise Conflict(f"uii {uii!r} was already recorded for lead {other}")
+        if other is not None:
+            raise _uii_taken(uii, other)
 
     # -- call records ----------------------------------------------------------------
 

@@ -176,6 +176,39 @@ def _parse_row(index: int, raw: Any) -> LoadRow | str:
         return str(error)
 
 
+DNC_MESSAGE = "phone is on the do-not-call list"
+EXISTING_MESSAGE = "phone already exists in this campaign"
+
+
+def _reject(result: LoadResult, index: int, raw: Any, message: str) -> None:
+    result.rejected.append({"index": index, "rowData": row_data(raw), "message": message})
+
+
+def reject_rows(
+    request: LoadRequest,
+    result: LoadResult,
+    rows: list[LoadRow],
+    phones: frozenset[str],
+    *,
+    dnc: bool,
+) -> list[LoadRow]:
+    """`rows` without those whose phone is in `phones`, which join the rejected rows:
+    what a save's guard found (a phone listed or loaded meanwhile) decides them."""
+    kept: list[LoadRow] = []
+    for good in rows:
+        if good.phone not in phones:
+            kept.append(good)
+            continue
+        _reject(
+            result, good.index, request.leads[good.index], DNC_MESSAGE if dnc else EXISTING_MESSAGE
+        )
+        result.leads_accepted -= 1
+        if dnc:
+            result.dnc_returned += 1
+    result.rejected.sort(key=lambda r: int(r["index"]))
+    return kept
+
+
 def row_data(raw: Any) -> list[str]:
     """A rejected row as the vendor's `rowData` (an array of strings)."""
     if isinstance(raw, dict):
@@ -195,25 +228,19 @@ def check_rows(
     )
     good: list[LoadRow] = []
     seen: set[str] = set()
-    for raw, parsed in zip(request.leads, request._parse(), strict=True):
+    for index, (raw, parsed) in enumerate(zip(request.leads, request._parse(), strict=True)):
         if isinstance(parsed, str):
-            result.rejected.append({"rowData": row_data(raw), "message": parsed})
+            _reject(result, index, raw, parsed)
             continue
         if dnc_phones and parsed.phone in dnc_phones:
             result.dnc_returned += 1
-            result.rejected.append(
-                {"rowData": row_data(raw), "message": "phone is on the do-not-call list"}
-            )
+            _reject(result, index, raw, DNC_MESSAGE)
             continue
         if request.duplicate_handling == "REMOVE_FROM_LIST" and parsed.phone in seen:
-            result.rejected.append(
-                {"rowData": row_data(raw), "message": "duplicate phone within this request"}
-            )
+            _reject(result, index, raw, "duplicate phone within this request")
             continue
         if request.duplicate_handling == "REMOVE_ALL_EXISTING" and parsed.phone in existing_phones:
-            result.rejected.append(
-                {"rowData": row_data(raw), "message": "phone already exists in this campaign"}
-            )
+            _reject(result, index, raw, EXISTING_MESSAGE)
             continue
         seen.add(parsed.phone)
         good.append(parsed)

@@ -8,7 +8,7 @@ with the read models' positions and the destruction of deleted leads' keys.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -45,6 +45,29 @@ class TableChanges:
     updates: list[tuple[Any, ...]] = field(default_factory=list)
 
 
+class GuardFailed(Exception):
+    """A guard found shared state that forbids the save: nothing was written.
+
+    `reason` names the guard's rule, `found` the values that broke it (phones, a
+    leadId), so the caller can decide again without them and save anew.
+    """
+
+    def __init__(self, reason: str, found: Iterable[Any]) -> None:
+        self.reason = reason
+        self.found = frozenset(found)
+        super().__init__(f"{reason}: {sorted(map(str, self.found))}")
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A check of shared state that runs inside the transaction that saves, after that
+    transaction holds `locks` (scopes such as one campaign's phones): check-then-act
+    made atomic across processes. `check(cursor)` raises `GuardFailed` to abort."""
+
+    locks: tuple[str, ...]
+    check: Callable[[Any], None]
+
+
 @dataclass
 class Changes:
     """Everything to write in the same transaction as a batch of events."""
@@ -52,9 +75,10 @@ class Changes:
     tables: list[TableChanges] = field(default_factory=list)
     shred: list[UUID] = field(default_factory=list)
     positions: list[str] = field(default_factory=list)
+    guards: list[Guard] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.tables or self.shred or self.positions)
+        return bool(self.tables or self.shred or self.positions or self.guards)
 
 
 class IdSpaceExhaustedError(RuntimeError):
@@ -112,6 +136,11 @@ class Store(ABC):
     @abstractmethod
     def lock_writers(self, cursor: Any) -> None:
         """Inside a write transaction: block every event writer until it ends."""
+
+    def lock_scopes(self, cursor: Any, scopes: Sequence[str]) -> None:  # noqa: B027
+        """Inside a write transaction: hold these named scopes until it ends, taken in
+        sorted order (no deadlock). Engines whose write transactions are already
+        exclusive (SQLite's single writer) need do nothing."""
 
     # -- shared SQL ------------------------------------------------------------------
 
@@ -224,7 +253,12 @@ class Store(ABC):
             )
 
     def apply_changes(self, cur: Any, changes: Changes, notification_ids: Sequence[int]) -> None:
-        """Write read-model rows, positions and key destruction in the event transaction."""
+        """Run the guards, then write read-model rows, positions and key destruction, in
+        the event transaction."""
+        if changes.guards:
+            self.lock_scopes(cur, sorted({s for g in changes.guards for s in g.locks}))
+            for guard in changes.guards:
+                guard.check(cur)
         if self.route_changes is not None:
             changes = self.route_changes(cur, changes)
         ph = self.ph

@@ -7,6 +7,7 @@ swap taken under the same lock cannot miss a writer.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -69,6 +70,12 @@ class LeadstatePostgresRecorder(PostgresApplicationRecorder):
         return ids
 
 
+def advisory_key(schema: str, name: str) -> int:
+    """A signed 64-bit advisory-lock key for `name` within `schema`."""
+    digest = hashlib.sha256(f"leadstate:{schema}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 class _RollBack(BaseException):
     """Carries an error out of the library's transaction block so that it rolls back."""
 
@@ -119,6 +126,11 @@ class PostgresStore(Store):
     def lock_writers(self, cursor: Any) -> None:
         """Take the lock every event writer takes."""
         cursor.execute(f"LOCK TABLE {self.events_table} IN EXCLUSIVE MODE")
+
+    def lock_scopes(self, cursor: Any, scopes: Sequence[str]) -> None:
+        """A transaction-scoped advisory lock per scope (of this schema), in sorted order."""
+        for scope in sorted(scopes):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(self.schema, scope),))
 
     def select_streams(self, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
         """Events of many aggregates, in version order."""

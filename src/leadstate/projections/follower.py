@@ -20,7 +20,6 @@ and its status `failed`, until a rebuild replaces it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import StoredEvent
 
+from leadstate.persistence.postgres import advisory_key
 from leadstate.projections import registry
 from leadstate.projections.models import ASYNC_READ_MODELS, ProjectionError, spec_for
 from leadstate.projections.rebuild import claim, drop_retired, new_owner
@@ -115,12 +115,6 @@ class Follower:
             if renew is not None:
                 renew()
         return total
-
-
-def advisory_key(schema: str, name: str) -> int:
-    """A signed 64-bit advisory-lock key for one read model of one schema."""
-    digest = hashlib.sha256(f"leadstate:{schema}:projection:{name}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class FollowerWorker:
@@ -222,7 +216,7 @@ class FollowerWorker:
         import psycopg
 
         settings = self.app.settings
-        key = advisory_key(settings.pg_schema, "followers")
+        key = advisory_key(settings.pg_schema, "projection:followers")
         channel = str(getattr(self.app.recorder, "channel_name", "leadstate_events"))
         while not self._stop.is_set():
             try:
