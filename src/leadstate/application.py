@@ -50,11 +50,11 @@ from leadstate.domain import (
 )
 from leadstate.domain.criteria import SearchCriteria, parse_criteria
 from leadstate.domain.job import BulkJob, JobStatus, LeadIds
-from leadstate.domain.lead import EDITABLE_FIELDS
+from leadstate.domain.lead import check_edit_fields
 from leadstate.guards import DO_NOT_CALL, phones_not_in_campaign, phones_not_on_dnc
 from leadstate.loader import LoadRequest, LoadResult, LoadRow, check_rows, reject_rows
 from leadstate.metrics import count_events
-from leadstate.persistence.base import Changes, Guard, GuardFailed, Store
+from leadstate.persistence.base import Changes, Guard, GuardFailed, Store, row_value
 from leadstate.persistence.crypto import Keyring
 from leadstate.persistence.mapper import ShreddingMapper
 from leadstate.persistence.transcodings import LeadIdsAsCompressed
@@ -532,6 +532,7 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
             max_passes=row.max_passes,
             lead_timezone=row.lead_timezone if request.time_zone_option == "EXPLICIT" else None,
             caller_id=row.caller_id,
+            pending_agent_id=row.reserve_agent,
             at=meta.at,
             actor=meta.actor,
             correlation_id=meta.correlation_id,
@@ -671,17 +672,26 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         stream = self.store.select_streams([Lead.create_id(lead_id)])
         events = next(iter(stream.values()))
         self.keyring.get_many([Lead.create_id(lead_id)])
+        decoded = [self.mapper.to_domain_event(stored) for stored in events]
+        if not decoded or getattr(decoded[0], "account_id", None) != account_id:
+            raise NotFound(f"lead {lead_id} not found in account {account_id}")
+        last = events[-1].originator_version
+        if version is not None and version > last:
+            raise NotFound(f"lead {lead_id} has no version {version}: its last version is {last}")
         as_of = aware(as_of) if as_of is not None else None
         lead: Lead | None = None
-        for stored in events:
-            domain_event = self.mapper.to_domain_event(stored)
+        for stored, domain_event in zip(events, decoded, strict=True):
             if version is not None and stored.originator_version > version:
                 break
             if as_of is not None and event_time(domain_event) > as_of:
                 break
             lead = domain_event.mutate(lead)  # type: ignore[attr-defined]
-        if lead is None or lead.account_id != account_id:
-            raise NotFound(f"lead {lead_id} had no state at that point in account {account_id}")
+        if lead is None:
+            assert as_of is not None
+            raise NotFound(
+                f"lead {lead_id} did not exist yet at {as_of.isoformat()}: it was loaded at "
+                f"{event_time(decoded[0]).isoformat()}"
+            )
         with self.store.read() as cur:
             names = self._list_names(cur, {lead.list_id})
         view = lead_search.view_of(self._row_dict(lead), names.get(lead.list_id))
@@ -981,20 +991,70 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         meta: Meta,
         *,
         replace: bool = False,
+        list_id: int | None = None,
+        time_zone_option: str | None = None,
+        duplicate_handling: str | None = None,
     ) -> dict[str, Any]:
-        """Edit a lead's contact fields and settings (PUT replaces, PATCH merges)."""
+        """Edit a lead's contact fields and settings (PUT replaces, PATCH merges).
+
+        `campaign_id` and `list_id`, when given, must be the lead's (an edit moves no
+        lead); `time_zone_option` NOT_APPLICABLE clears its time zone; with
+        `duplicate_handling` REMOVE_ALL_EXISTING (REMOVE_FROM_LIST) a new phone another
+        live lead of the campaign (list) has is a Conflict and nothing changes.
+        """
         checked = _check_edit(changes)
+        if time_zone_option in ("NPA_NXX", "ZIPCODE"):
+            raise InvalidRequest(
+                f"timezoneOption {time_zone_option} needs lookup data this server does not "
+                "ship yet; use EXPLICIT (send leadTimezone) or NOT_APPLICABLE (clears it)"
+            )
+        if time_zone_option == "NOT_APPLICABLE":
+            if checked.get("leadTimezone") is not None:
+                raise InvalidRequest(
+                    "timezoneOption NOT_APPLICABLE clears the lead's time zone: "
+                    "send no leadTimezone with it"
+                )
+            checked["leadTimezone"] = None
 
         def attempt() -> None:
             lead = self._lead(account_id, lead_id)
             if campaign_id is not None and lead.campaign_id != campaign_id:
                 raise NotFound(f"lead {lead_id} not found in campaign {campaign_id}")
+            if list_id is not None and lead.list_id != list_id:
+                raise InvalidRequest(
+                    f"lead {lead_id} is in list {lead.list_id}, not {list_id}: an edit moves "
+                    "no lead; use the lead action MOVE_TO_CAMPAIGN"
+                )
             wanted = dict(checked)
             if replace:
                 for name in lead_search.CONTACT_COLUMNS:
                     wanted.setdefault(name, None)
+            phone_before = lead.phone
             lead.edit(wanted, meta)
-            self.save(lead)
+            guards = []
+            if duplicate_handling in ("REMOVE_ALL_EXISTING", "REMOVE_FROM_LIST") and (
+                lead.phone and lead.phone != phone_before
+            ):
+                in_list = lead.list_id if duplicate_handling == "REMOVE_FROM_LIST" else None
+                guards.append(
+                    phones_not_in_campaign(
+                        self.store,
+                        self.tables,
+                        account_id,
+                        lead.campaign_id,
+                        [lead.phone],
+                        [lead.lead_id],
+                        list_id=in_list,
+                    )
+                )
+            try:
+                self.save(lead, guards=guards)
+            except GuardFailed:
+                where = "list" if duplicate_handling == "REMOVE_FROM_LIST" else "campaign"
+                raise Conflict(
+                    f"another lead of this {where} has the phone {lead.phone} "
+                    f"(duplicateHandling {duplicate_handling}): nothing was changed"
+                ) from None
 
         self._retrying(attempt)
         return self.get_lead(account_id, lead_id)
@@ -1010,27 +1070,23 @@ class LeadstateApp(AuditViews, ProjectionLifecycle, Application[UUID]):
         return list(SYSTEM_DISPOSITIONS)
 
     def accounts(self) -> list[int]:
-        """Every account that has leads or lists."""
+        """Every account the store knows: with lists (hence leads), campaign settings, or
+        an API key bound to it."""
+        found: set[int] = set()
         with self.store.read() as cur:
-            cur.execute(
-                f"SELECT DISTINCT account_id FROM {self.store.qualify(self.tables['lead_lists'])} "
-                "ORDER BY account_id"
-            )
-            return [int(r["account_id"] if isinstance(r, dict) else r[0]) for r in cur.fetchall()]
+            for model in ("lead_lists", "campaigns"):
+                cur.execute(
+                    f"SELECT DISTINCT account_id FROM {self.store.qualify(self.tables[model])}"
+                )
+                found.update(int(row_value(r, 0, "account_id")) for r in cur.fetchall())
+        found.update(int(k.account) for k in self.api_keys.list_keys() if k.account.isdigit())
+        return sorted(found)
 
 
 def _check_edit(changes: dict[str, Any]) -> dict[str, Any]:
-    from leadstate.domain.lead import ACTION_ONLY_FIELDS
-
-    forbidden = sorted(k for k in changes if k in ACTION_ONLY_FIELDS)
-    if forbidden:
-        raise InvalidRequest(
-            f"{', '.join(forbidden)} cannot be edited; use a lead action to change them"
-        )
+    check_edit_fields(changes)
     out: dict[str, Any] = {}
     for key, value in changes.items():
-        if key not in EDITABLE_FIELDS:
-            continue
         if key in ("leadPriority", "maxPasses"):
             if (value is None and key == "leadPriority") or (
                 value is not None

@@ -42,14 +42,19 @@ def phones_not_in_campaign(
     campaign_id: int,
     phones: Iterable[str],
     saving: Iterable[int],
+    *,
+    list_id: int | None = None,
 ) -> Guard:
-    """None of `phones` may belong to a live lead of the campaign other than the leads
-    being saved (`saving`): the duplicate rules REMOVE_ALL_EXISTING and IGNORE."""
+    """None of `phones` may belong to a live lead of the campaign (of its list `list_id`,
+    when given) other than the leads being saved (`saving`): the duplicate rules
+    REMOVE_ALL_EXISTING, REMOVE_FROM_LIST and IGNORE."""
     wanted = sorted({p for p in phones if p})
     own = frozenset(saving)
 
     def check(cur: Any) -> None:
-        found = queries.phones_in_campaign(store, cur, tables, account_id, campaign_id, wanted, own)
+        found = queries.phones_in_campaign(
+            store, cur, tables, account_id, campaign_id, wanted, own, list_id=list_id
+        )
         if found:
             raise GuardFailed(DUPLICATE_PHONE, found)
 

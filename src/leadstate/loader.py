@@ -31,6 +31,10 @@ class LoadRow:
     max_passes: int | None
     lead_timezone: str | None
     caller_id: str | None
+    reserve_agent: int | None = None
+    # `reserveAgent` was given but names no agent: the lead loads unreserved and is
+    # counted in `failedAgentAssignment`, as the vendor does.
+    agent_unassigned: bool = False
 
 
 @dataclass
@@ -108,6 +112,7 @@ class LoadResult:
     leads_accepted: int = 0
     leads_inserted: int = 0
     dnc_returned: int = 0
+    failed_agent_assignment: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
     list_id: int | None = None
     list_state: str = "ACTIVE"
@@ -162,8 +167,11 @@ def _parse_row(index: int, raw: Any) -> LoadRow | str:
             or not 1 <= max_passes <= 2**31 - 1
         ):
             return "maxPasses must be a whole number of 1 or more (int32)"
+        reserve, unassigned = _reserve_agent(raw.get("reserveAgent"))
         return LoadRow(
             index=index,
+            reserve_agent=reserve,
+            agent_unassigned=unassigned,
             extern_id=extern_id,
             contact=contact,
             phone=phone,
@@ -203,10 +211,23 @@ def reject_rows(
             result, good.index, request.leads[good.index], DNC_MESSAGE if dnc else EXISTING_MESSAGE
         )
         result.leads_accepted -= 1
+        result.failed_agent_assignment -= int(good.agent_unassigned)
         if dnc:
             result.dnc_returned += 1
     result.rejected.sort(key=lambda r: int(r["index"]))
     return kept
+
+
+def _reserve_agent(value: Any) -> tuple[int | None, bool]:
+    """The vendor's `reserveAgent` (an agent id, as text): (agent, given but unusable)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, False
+    text = (
+        str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    )
+    if text.isdigit() and 0 < int(text) <= 2**31 - 1:
+        return int(text), False
+    return None, True
 
 
 def row_data(raw: Any) -> list[str]:
@@ -245,4 +266,5 @@ def check_rows(
         seen.add(parsed.phone)
         good.append(parsed)
     result.leads_accepted = len(good)
+    result.failed_agent_assignment = sum(1 for r in good if r.agent_unassigned)
     return result, good

@@ -87,6 +87,7 @@ ROUTES = [
     Call("GET", f"{A}/campaignLeads/{{leadId}}/history", "audit:read"),
     Call("GET", f"{A}/counts", "leads:read", params={"campaignId": 5}),
     Call("GET", "/me", None),
+    Call("GET", "/voice/api/v1/admin/accounts", None),
     Call("GET", "/admin/projections", "admin", everywhere=True),
     Call("POST", "/admin/projections/{name}/rebuild", "admin", everywhere=True),
 ]
@@ -126,9 +127,13 @@ class World:
         """The token called `name`, for all accounts when `call` needs that."""
         return self.tokens[f"* {name}" if call.everywhere else name]
 
-    def call(self, call: Call, token: str | None, account: int = ACCOUNT) -> Any:
-        """Send `call` with `token`."""
+    def call(
+        self, call: Call, token: str | None, account: int = ACCOUNT, *, legacy: bool = False
+    ) -> Any:
+        """Send `call` with `token` (as `X-Auth-Token` when `legacy`)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if token and legacy:
+            headers = {"X-Auth-Token": token}
         return self.local.client.request(
             call.method,
             call.path(account, self.lead_id, self.job_id),
@@ -244,6 +249,26 @@ def test_every_route_with_a_key_missing_its_scope_is_403_and_changes_nothing(
 def test_every_route_with_the_right_key_is_not_an_auth_error(world: World, call: Call) -> None:
     response = world.call(call, world.token("admin", call))
     assert response.status_code not in (401, 403, 404, 500), response.text
+
+
+@pytest.mark.parametrize("call", ROUTES + SPECIAL, ids=lambda c: f"{c.method} {c.route} {c.scope}")
+def test_x_auth_token_gets_the_answer_bearer_gets_in_the_same_order_of_checks(
+    world: World, call: Call
+) -> None:
+    keys = ["unknown", "garbage", "revoked", "admin", "without leads:write"]
+    for name in keys:
+        token = world.tokens[name]
+        if "{accountId}" in call.route:
+            other = world.call(call, token, ACCOUNT + 1, legacy=True).status_code
+            assert other == world.call(call, token, ACCOUNT + 1).status_code, name
+        legacy = world.call(call, token, legacy=True)
+        bearer = world.call(call, token)
+        if call.method == "GET":  # writes change state: only their status class is compared
+            assert legacy.status_code == bearer.status_code, (name, legacy.text)
+        else:
+            assert (legacy.status_code in (401, 403, 404)) == (
+                bearer.status_code in (401, 403, 404)
+            ), (name, legacy.text, bearer.text)
 
 
 @pytest.mark.parametrize("call", [c for c in ROUTES if c.everywhere], ids=lambda c: c.route)

@@ -73,7 +73,7 @@ def test_a_load_with_nothing_good_reports_no_leads_passed_validation(api: Api) -
     result = api.load(CAMPAIGN, [{"externId": "only"}])
     assert result["processingStatus"] == "NO_LEADS_PASSED_VALIDATION"
     assert result["leadsInserted"] == 0
-    assert result["listId"] is None
+    assert "listId" not in result, "absent, never null"
 
 
 @pytest.mark.parametrize(
@@ -244,7 +244,7 @@ def test_patch_edits_sent_fields_and_put_replaces_contact_data(api: Api) -> None
     patched = api.http.patch(
         url,
         params={"campaignId": CAMPAIGN},
-        json={"firstName": "Anna", "zip": 150, "leadPriority": 5, "unknownField": 1},
+        json={"firstName": "Anna", "zip": 150, "leadPriority": 5},
     )
     assert patched.status_code == 200, patched.text
     body = patched.json()
@@ -256,7 +256,7 @@ def test_patch_edits_sent_fields_and_put_replaces_contact_data(api: Api) -> None
     )
     put = api.http.put(url, json={"firstName": "Annie", "leadPhone": body["leadPhone"]})
     assert put.status_code == 200, put.text
-    assert (put.json()["firstName"], put.json()["city"]) == ("Annie", None)
+    assert put.json()["firstName"] == "Annie" and "city" not in put.json()
     assert api.search({"leadIds": [lead_id]})[0]["firstName"] == "Annie"
 
 

@@ -76,7 +76,6 @@ def test_large_selection_answers_202_with_location_and_job(
             "redialDeleteCount": 0,
             "dialerRefreshed": False,
             "leadActionType": "PAUSE_LEADS",
-            "errorMessage": None,
         }
         assert {lead["leadState"] for lead in api.search({"campaignIds": [7]})} == {"PAUSED"}
         small = api.action_response("READY_LEADS", {"leadIds": [api.search()[0]["leadId"]]})

@@ -664,3 +664,35 @@ def test_every_action_has_a_labelled_dialog_with_its_params(
         expect(dialog).to_be_hidden()
         expect(menu_button).to_be_focused()
     assert [lead["leadState"] for lead in ui_server.leads({"leadIds": [lead_id]})] == ["READY"]
+
+
+def test_the_page_finds_unicode_names_by_their_caseless_spellings(
+    page: Page, ui_server: UiServer
+) -> None:
+    loaded = ui_server.api(
+        "POST",
+        "/campaigns/309/leadLoader/direct",
+        json={
+            "uploadLeads": [
+                {
+                    "externId": "U-1",
+                    "leadPhone": "5553090001",
+                    "firstName": "Émile",
+                    "lastName": "Ødegård",
+                    "city": "ÅLESUND",
+                },
+                {"externId": "U-2", "leadPhone": "5553090002", "firstName": "Emile"},
+            ]
+        },
+    )
+    assert loaded.status_code == 200, loaded.text
+    emile = loaded.json()["leadIds"][0]
+    sign_in(page, ui_server)
+
+    for label, query in (("First name", "ÉMILE"), ("Last name", "ødegård")):
+        page.get_by_label("Campaign ids").fill("309")
+        page.get_by_label(label, exact=True).fill(query)
+        page.get_by_role("button", name="Search", exact=True).click()
+        expect(page.locator("#result-summary")).to_have_attribute("data-total", "1")
+        expect(row(page, emile)).to_be_visible()
+        page.get_by_label(label, exact=True).fill("")

@@ -19,6 +19,7 @@ from tests.integration._support import (
     at,
     count,
     ids,
+    lead,
     load,
     meta,
     row,
@@ -279,3 +280,16 @@ def test_more_leads_than_the_request_limit_is_refused(
     with pytest.raises(InvalidRequest, match="at most 2 leads"):
         load(small, [row(), row(), row()])
     assert load(small, [row(), row()]).leads_inserted == 2
+
+
+def test_reserve_agent_reserves_the_lead_and_a_bad_one_counts_as_a_failed_assignment(
+    app: LeadstateApp,
+) -> None:
+    result = load(
+        app,
+        [row(reserveAgent="980"), row(reserveAgent=""), row(reserveAgent="bob"), row()],
+    )
+
+    assert (result.leads_inserted, result.failed_agent_assignment) == (4, 1)
+    reserved = [lead(app, lead_id).get("pendingAgentId") for lead_id in result.lead_ids]
+    assert reserved == [980, None, None, None]

@@ -126,10 +126,15 @@ def test_lead_phone_num_is_compared_on_its_digits(raw: Any, expected: str) -> No
     assert parse_criteria({"leadPhoneNum": raw}).phone == expected
 
 
-def test_lead_phone_numbers_are_normalised_and_empty_ones_dropped() -> None:
-    criteria = parse_criteria({"leadPhoneNumbers": ["1-555-010-0001", "---", "5550100002"]})
+def test_lead_phone_numbers_are_normalised() -> None:
+    criteria = parse_criteria({"leadPhoneNumbers": ["1-555-010-0001", "5550100002"]})
 
     assert criteria.phones == ("5550100001", "5550100002")
+
+
+def test_a_phone_without_digits_is_a_400_not_a_dropped_filter() -> None:
+    # Dropped, ["---"] alone would be no filter at all: every lead of the account.
+    assert "no digits" in refused({"leadPhoneNumbers": ["1-555-010-0001", "---"]})
 
 
 def test_mistyped_phone_is_a_400() -> None:

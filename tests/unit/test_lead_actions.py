@@ -579,12 +579,28 @@ def test_edit_with_the_current_values_is_a_no_op() -> None:
     assert lead.pending_events == []
 
 
-@pytest.mark.parametrize("field", ["leadState", "leadPasses", "suppressed", "campaignId"])
-def test_edit_of_an_action_only_field_is_refused(field: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "instead"),
+    [
+        ("leadState", "lead action"),
+        ("leadPasses", "RESET_LEADS"),
+        ("suppressed", "SUPPRESS_LEADS"),
+        ("campaignId", "MOVE_TO_CAMPAIGN"),
+        ("listId", "MOVE_TO_CAMPAIGN"),
+        ("pendingAgentId", "AGENT_RESERVATION"),
+        ("externId", "never changes"),
+        ("sortCol", "does not keep"),
+        ("favouriteColour", "unknown field"),
+    ],
+)
+def test_edit_of_a_field_an_edit_cannot_change_is_refused_naming_what_to_use(
+    field: str, instead: str
+) -> None:
     lead = new_lead()
 
-    with pytest.raises(InvalidRequest, match="use a lead action"):
-        lead.edit({field: 1}, meta())
+    with pytest.raises(InvalidRequest, match=f"cannot edit {field} .*{instead}"):
+        lead.edit({field: 1, "firstName": "Ada"}, meta())
+    assert lead.pending_events == []
 
 
 def test_edit_of_the_phone_changes_the_compared_phone() -> None:

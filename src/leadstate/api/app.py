@@ -17,6 +17,7 @@ from leadstate.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from leadstate.api.observability import ObservabilityMiddleware
 from leadstate.api.ratelimit import RateLimitMiddleware
 from leadstate.api.routers import (
+    accounts,
     admin,
     audit,
     calls,
@@ -41,7 +42,8 @@ DESCRIPTION = """\
 Event-sourced lead state, wire-compatible with the lead endpoints of RingCentral Engage
 Voice (paths under `/voice/api/v1/admin/accounts/{accountId}`), plus extensions.
 
-Authenticate with `Authorization: Bearer <API key>` (`leadstate keys create`). Errors are
+Authenticate with `Authorization: Bearer <API key>` (`leadstate keys create`), or the
+vendor's legacy `X-Auth-Token: <API key>`. Errors are
 `{"error": {"code": ..., "message": ...}}`.
 """
 
@@ -110,6 +112,7 @@ def create_app(
     install_error_handlers(api)
     # Fixed paths (leadStates, actions) before `{leadId}`.
     for router in (
+        accounts.router,
         loader.router,
         audit.router,
         leads.router,

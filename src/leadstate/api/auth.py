@@ -1,5 +1,7 @@
-"""Bearer API keys: who is calling, for which account, with which scopes.
+"""API keys: who is calling, for which account, with which scopes.
 
+The token comes as `Authorization: Bearer <token>` or as the vendor's legacy
+`X-Auth-Token: <token>` (same token, same rules; both with different tokens → 401).
 Order of checks (SPEC §6): no, unknown or revoked token → 401; a key not for the account
 in the path → 404, the same answer as for any path that is not there; a missing scope →
 403. The first two happen in `AuthMiddleware`, before routing and before the body is
@@ -14,7 +16,12 @@ import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+from fastapi.security import (
+    APIKeyHeader,
+    HTTPAuthorizationCredentials,
+    HTTPBearer,
+    SecurityScopes,
+)
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -23,7 +30,8 @@ from leadstate.api.errors import NOT_FOUND_MESSAGE, ApiError, error_response
 from leadstate.apikeys import ApiKey
 from leadstate.application import LeadstateApp
 
-API_PREFIX = "/voice/api/v1/admin/accounts/{accountId}"
+ACCOUNTS_PATH = "/voice/api/v1/admin/accounts"
+API_PREFIX = f"{ACCOUNTS_PATH}/{{accountId}}"
 ME_PATH = "/me"
 ADMIN_PREFIX = "/admin"
 ACCOUNT_ID_MAX = 2**63 - 1
@@ -36,15 +44,28 @@ bearer_scheme = HTTPBearer(
     scheme_name="BearerAuth",
     description="An API key from `leadstate keys create`: `Authorization: Bearer lsk_...`.",
 )
+legacy_scheme = APIKeyHeader(
+    name="X-Auth-Token",
+    auto_error=False,
+    scheme_name="LegacyTokenAuth",
+    description="The same API key in the vendor's legacy header (its SDK wrapper sends it).",
+)
+
+
+class TokenConflictError(ValueError):
+    """`Authorization` and `X-Auth-Token` carry different tokens."""
 
 
 def bearer_token(headers: Headers) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header, if any."""
+    """The token of `Authorization: Bearer <token>` or `X-Auth-Token: <token>`, if any;
+    TokenConflictError when both are sent with different tokens."""
     value = headers.get("authorization", "")
     scheme, _, token = value.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+    bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    legacy = headers.get("x-auth-token", "").strip() or None
+    if bearer is not None and legacy is not None and bearer != legacy:
+        raise TokenConflictError("Authorization and X-Auth-Token carry different tokens")
+    return bearer or legacy
 
 
 def parse_account_id(raw: str) -> int | None:
@@ -68,16 +89,32 @@ class AuthMiddleware:
             return
         path: str = scope["path"]
         match = _ACCOUNT_PATH.match(path)
-        if match is None and path.rstrip("/") != ME_PATH and not _is_admin(path):
+        if (
+            match is None
+            and path.rstrip("/") not in (ME_PATH, ACCOUNTS_PATH)
+            and not _is_admin(path)
+        ):
             await self.app(scope, receive, send)
             return
         state: dict[str, Any] = scope.setdefault("state", {})
         leadstate = state.get("leadstate")
         assert isinstance(leadstate, LeadstateApp), "the lifespan did not start"
-        token = bearer_token(Headers(scope=scope))
+        try:
+            token = bearer_token(Headers(scope=scope))
+        except TokenConflictError:
+            response = error_response(
+                401,
+                "Authorization and X-Auth-Token carry different API keys: send one key",
+                _CHALLENGE,
+            )
+            await response(scope, receive, send)
+            return
         if token is None:
             response = error_response(
-                401, "an API key is required: send 'Authorization: Bearer <key>'", _CHALLENGE
+                401,
+                "an API key is required: send 'Authorization: Bearer <key>' "
+                "(or 'X-Auth-Token: <key>')",
+                _CHALLENGE,
             )
             await response(scope, receive, send)
             return
@@ -118,6 +155,7 @@ async def authorized(
     request: Request,
     security_scopes: SecurityScopes,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    _legacy: Annotated[str | None, Depends(legacy_scheme)],
 ) -> ApiKey:
     """The calling key, once it holds every scope the route declares."""
     key = current_key(request)

@@ -23,6 +23,7 @@ from typing_extensions import TypeAliasType
 from leadstate.apikeys import ApiKey
 from leadstate.application import ActionResult, CampaignSettings
 from leadstate.domain import SYSTEM_DISPOSITIONS, LeadAction, LeadState
+from leadstate.domain.lead import check_edit_fields
 from leadstate.loader import LoadResult
 
 INT32_MAX = 2_147_483_647
@@ -94,6 +95,34 @@ ListStateName = Literal[
 ScopeName = Literal[
     "leads:read", "leads:write", "leads:delete", "leads:export", "audit:read", "admin"
 ]
+
+
+def _absent_never_null(schema: dict[str, Any]) -> None:
+    """The schema of a response sent with its `None` fields left out: each such field may
+    be absent (it is not required) but is never `null` (SPEC §6 Absent fields)."""
+    for prop in schema.get("properties", {}).values():
+        options = prop.get("anyOf")
+        if not options or {"type": "null"} not in options:
+            continue
+        rest = [o for o in options if o != {"type": "null"}]
+        del prop["anyOf"]
+        if len(rest) == 1:
+            prop.update(rest[0])
+        else:
+            prop["anyOf"] = rest
+        if prop.get("default", 0) is None:
+            del prop["default"]
+
+
+class OmitsNone(BaseModel):
+    """A response model sent without its `None` fields (routes set
+    `response_model_exclude_none`; `wire` does the same for hand-built responses)."""
+
+    model_config = ConfigDict(json_schema_extra=_absent_never_null)
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON body: no `null` anywhere."""
+        return self.model_dump(mode="json", exclude_none=True)
 
 
 class RequestModel(BaseModel):
@@ -321,7 +350,7 @@ class SkippedLead(BaseModel):
     reason: str
 
 
-class LeadActionResult(BaseModel):
+class LeadActionResult(OmitsNone):
     """The vendor's `LeadActionResult`, plus the skipped leads and a new list's id."""
 
     success: bool
@@ -332,9 +361,9 @@ class LeadActionResult(BaseModel):
         description="True when DIALER_REFRESH saw every read model current."
     )
     leadActionType: LeadAction
-    errorMessage: str | None = Field(description="A summary of the skipped leads, if any.")
+    errorMessage: str | None = Field(None, description="A summary of the skipped leads, if any.")
     errors: list[SkippedLead] = Field(description="Extension: every skipped lead and why.")
-    newListId: int | None = Field(description="Extension: the list MOVE_TO_CAMPAIGN created.")
+    newListId: int | None = Field(None, description="Extension: the list MOVE_TO_CAMPAIGN created.")
 
     @classmethod
     def of(cls, result: ActionResult) -> LeadActionResult:
@@ -354,7 +383,7 @@ class LeadActionResult(BaseModel):
         )
 
 
-class JobResult(BaseModel):
+class JobResult(OmitsNone):
     """A job's `LeadActionResult` so far."""
 
     success: bool = Field(description="False once the job failed.")
@@ -363,10 +392,10 @@ class JobResult(BaseModel):
     redialDeleteCount: int
     dialerRefreshed: bool
     leadActionType: LeadAction
-    errorMessage: str | None
+    errorMessage: str | None = None
 
 
-class Job(BaseModel):
+class Job(OmitsNone):
     """A bulk action running as a job (SPEC §6 `GET .../jobs/{jobId}`)."""
 
     jobId: str
@@ -418,12 +447,9 @@ class JobAccepted(LeadActionResult):
 # -- loading ----------------------------------------------------------------------------
 
 
-class CampaignLead(RequestModel):
-    """A lead's fields as sent to the loader and the edit endpoints. Editing accepts the
-    contact fields, `leadPriority`, `maxPasses`, `leadTimezone` and `callerId`; state,
-    passes, suppression and ids are changed by lead actions, so sending them is a 400."""
+class LeadFields(RequestModel):
+    """The contact fields and settings a lead is loaded with and edited by."""
 
-    externId: str | None = Field(None, description="Required on load; not editable.")
     title: str | None = None
     firstName: str | None = None
     midName: str | None = None
@@ -451,17 +477,33 @@ class CampaignLead(RequestModel):
     )
     leadTimezone: str | None = None
     callerId: str | None = None
-    leadState: str | None = Field(None, description="Not editable: use a lead action.")
-    leadPasses: int | None = Field(None, description="Not editable: use a lead action.")
-    suppressed: bool | None = Field(None, description="Not editable: use a lead action.")
-    leadId: int | None = Field(None, description="Not editable.")
-    id: int | None = Field(None, description="Not editable.")
-    nextDialTime: str | None = Field(None, description="Not editable: use a lead action.")
-    lastPassDts: str | None = Field(None, description="Not editable.")
-    lastPassDisposition: str | None = Field(None, description="Not editable.")
+
+
+class CampaignLeadUpload(LeadFields):
+    """One lead as sent to the loader (`uploadLeads`)."""
+
+    externId: str | None = Field(None, description="Required on load.")
+    reserveAgent: str | None = Field(
+        None,
+        description="An agent id to reserve the lead for (its pendingAgentId). Blank or "
+        "absent: not reserved; not an agent id: loaded unreserved and counted in "
+        "failedAgentAssignment.",
+    )
+
+
+class CampaignLead(LeadFields):
+    """The fields an edit changes: contact fields, `leadPriority`, `maxPasses`,
+    `leadTimezone` and `callerId`. Any other field is a 400 naming it and what changes it
+    instead (a lead action for state, passes, suppression, campaign and list), never
+    silently ignored."""
+
+    model_config = ConfigDict(
+        extra="allow", coerce_numbers_to_str=True, json_schema_extra={"additionalProperties": False}
+    )
 
     def changes(self) -> dict[str, Any]:
-        """The fields the caller sent."""
+        """The fields the caller sent (InvalidRequest naming any an edit cannot change)."""
+        check_edit_fields([*self.model_fields_set, *(self.model_extra or {})])
         return self.model_dump(exclude_unset=True)
 
 
@@ -474,7 +516,7 @@ class LeadListProcessingRequest(RequestModel):
         WithJsonSchema(
             {
                 "type": "array",
-                "items": {"$ref": "#/components/schemas/CampaignLead"},
+                "items": CampaignLeadUpload.model_json_schema(),
                 "description": "The leads; at most LEADSTATE_MAX_LOAD_LEADS (10,000) or 413.",
             }
         ),
@@ -496,7 +538,7 @@ class RejectedRow(BaseModel):
     message: str
 
 
-class LeadListProcessingResult(BaseModel):
+class LeadListProcessingResult(OmitsNone):
     """The vendor's `LeadListProcessingResult`, plus the list and the new leads' ids."""
 
     leadsSupplied: int
@@ -513,7 +555,7 @@ class LeadListProcessingResult(BaseModel):
     processingStatus: Literal["NO_LEADS_PASSED_VALIDATION", "DEFAULT_NOT_A_FAILURE"]
     message: str
     rejectedRows: list[RejectedRow]
-    listId: int | None = Field(description="Extension: the list the leads went into.")
+    listId: int | None = Field(None, description="Extension: the list the leads went into.")
     leadIds: list[int] = Field(description="Extension: the new leads' ids, in row order.")
 
     @classmethod
@@ -530,7 +572,7 @@ class LeadListProcessingResult(BaseModel):
             whitelistCount=0,
             deletedCount=0,
             hasDeletedLeads=False,
-            failedAgentAssignment=0,
+            failedAgentAssignment=result.failed_agent_assignment,
             listState=result.list_state,
             timeZoneOption=result.time_zone_option,
             processingStatus="DEFAULT_NOT_A_FAILURE" if inserted else "NO_LEADS_PASSED_VALIDATION",
@@ -548,58 +590,64 @@ class LeadListProcessingResult(BaseModel):
 # -- leads ------------------------------------------------------------------------------
 
 
-class CampaignLeadSearchResultsView(BaseModel):
+class CampaignLeadSearchResultsView(OmitsNone):
     """A lead as search shows it: the vendor's view (both `agentDispostion` spellings),
     plus `accountId`, `pendingAgentId`, `leadPriority` and `originalLeadId`. Every time is
-    an ISO-8601 string with its offset."""
+    an ISO-8601 string with its offset. A field without a value is left out."""
 
     leadId: int
     accountId: int
     campaignId: int
     listId: int
-    listDesc: str | None = Field(description="The name of the lead's list.")
+    listDesc: str | None = Field(None, description="The name of the lead's list.")
     externId: str
-    title: str | None
-    firstName: str | None
-    midName: str | None
-    lastName: str | None
-    suffix: str | None
-    address1: str | None
-    address2: str | None
-    city: str | None
-    state: str | None = Field(description="The address state (not the lead state).")
-    zip: str | None
-    email: str | None
-    leadPhone: str | None
-    leadPhoneE164: str | None
-    auxPhone: str | None
-    gateKeeper: str | None
-    auxData1: str | None
-    auxData2: str | None
-    auxData3: str | None
-    auxData4: str | None
-    auxData5: str | None
-    extraData: str | None = Field(description="The lead's extendedLeadData, as JSON text.")
+    title: str | None = None
+    firstName: str | None = None
+    midName: str | None = None
+    lastName: str | None = None
+    suffix: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    state: str | None = Field(None, description="The address state (not the lead state).")
+    zip: str | None = None
+    email: str | None = None
+    leadPhone: str | None = None
+    leadPhoneE164: str | None = None
+    auxPhone: str | None = None
+    gateKeeper: str | None = None
+    auxData1: str | None = None
+    auxData2: str | None = None
+    auxData3: str | None = None
+    auxData4: str | None = None
+    auxData5: str | None = None
+    extraData: str | None = Field(None, description="The lead's extendedLeadData, as JSON text.")
     leadState: LeadState
     leadPasses: int
-    maxPasses: int | None = Field(description="The lead's own limit (null: the campaign's).")
-    nextDialTime: DateTimeText | None
-    lastPassDts: DateTimeText | None
-    lastPassDate: DateTimeText | None = Field(description="Same as lastPassDts.")
-    lastPassDisposition: str | None = Field(description="The system disposition of the last pass.")
-    lastPassDispo: str | None = Field(description="Same as lastPassDisposition.")
-    agentDispostion: str | None = Field(description="The vendor's spelling of agentDisposition.")
-    agentDisposition: str | None
-    lastPassAgentId: int | None
+    maxPasses: int | None = Field(
+        None, description="The lead's own limit (absent: the campaign's)."
+    )
+    nextDialTime: DateTimeText | None = None
+    lastPassDts: DateTimeText | None = None
+    lastPassDate: DateTimeText | None = Field(None, description="Same as lastPassDts.")
+    lastPassDisposition: str | None = Field(
+        None, description="The system disposition of the last pass."
+    )
+    lastPassDispo: str | None = Field(None, description="Same as lastPassDisposition.")
+    agentDispostion: str | None = Field(
+        None, description="The vendor's spelling of agentDisposition."
+    )
+    agentDisposition: str | None = None
+    lastPassAgentId: int | None = None
     suppressed: bool
-    pendingAgentId: int | None = Field(description="The agent the lead is reserved for.")
+    pendingAgentId: int | None = Field(None, description="The agent the lead is reserved for.")
     leadPriority: int
-    leadTimezone: str | None
-    callerId: str | None
+    leadTimezone: str | None = None
+    callerId: str | None = None
     loadedDts: DateTimeText
     uploadDate: DateTimeText = Field(description="Same as loadedDts.")
     stateDts: DateTimeText = Field(description="When the state last changed.")
-    originalLeadId: int | None = Field(description="On a copy: the lead it was copied from.")
+    originalLeadId: int | None = Field(None, description="On a copy: the lead it was copied from.")
 
 
 class CampaignLeadView(CampaignLeadSearchResultsView):

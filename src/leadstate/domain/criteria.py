@@ -120,6 +120,18 @@ def _strs(name: str, value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _phones(name: str, value: Any) -> tuple[str, ...]:
+    """Phones compared on their digits; one without any is a 400, not a dropped filter
+    (which would select every lead)."""
+    out = []
+    for text in _strs(name, value):
+        digits = normalize_phone(text)
+        if not digits:
+            raise InvalidRequest(f"{name} holds {text!r}, which has no digits")
+        out.append(digits)
+    return tuple(out)
+
+
 def _opt_int(name: str, value: Any) -> int | None:
     if value is None or value == "":
         return None
@@ -203,13 +215,7 @@ def parse_criteria(body: dict[str, Any] | None) -> SearchCriteria:
         extern_ids=_strs("externIds", data.get("externIds")),
         campaign_ids=_ints("campaignIds", data.get("campaignIds")),
         list_ids=_ints("listIds", data.get("listIds")),
-        phones=tuple(
-            p
-            for p in (
-                normalize_phone(x) for x in _strs("leadPhoneNumbers", data.get("leadPhoneNumbers"))
-            )
-            if p
-        ),
+        phones=_phones("leadPhoneNumbers", data.get("leadPhoneNumbers")),
         lead_states=states,
         agent_dispositions=_strs("agentDispositions", data.get("agentDispositions")),
         system_dispositions=_strs("systemDispositions", data.get("systemDispositions")),

@@ -8,7 +8,7 @@ a per-lead key and erases it once that key is destroyed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -33,21 +33,77 @@ LEAD_NAMESPACE = UUID("6f1c1a52-3c1e-4b8e-9a55-6a3d2b7f0c11")
 ERASED_MARKER = "__erased__"
 
 EDITABLE_FIELDS = (*CONTACT_FIELDS, "leadPriority", "maxPasses", "leadTimezone", "callerId")
-ACTION_ONLY_FIELDS = (
-    "leadState",
-    "leadPasses",
-    "suppressed",
-    "leadId",
-    "id",
-    "campaignId",
-    "listId",
-    "nextDialTime",
-    "lastPassDts",
-    "lastPassDisposition",
-    "pendingAgentId",
-    "accountId",
-    "externId",
-)
+
+_BY_ACTION = "a lead action changes it"
+_BY_PASS = "a dial attempt (POST .../calls) or MANUAL_LEADS changes it"
+_SET_BY_SERVICE = "the service sets it"
+_IDENTITY = "it identifies the lead and never changes"
+_NOT_KEPT = "this service does not keep it"
+# Fields a lead shows (or the vendor's CampaignLead has) that an edit cannot change,
+# each with what to do instead: sending one is a 400, never silently ignored (SPEC §6).
+NOT_EDITABLE: dict[str, str] = {
+    "leadState": "a lead action changes it (READY_LEADS, CANCEL_LEADS, PAUSE_LEADS, "
+    "RESET_LEADS, CALLBACK_LEADS)",
+    "leadPasses": "RESET_LEADS or MANUAL_LEADS changes it",
+    "suppressed": "SUPPRESS_LEADS or UNSUPPRESS_LEADS changes it",
+    "campaignId": "MOVE_TO_CAMPAIGN moves a lead",
+    "listId": "MOVE_TO_CAMPAIGN moves a lead",
+    "nextDialTime": "CALLBACK_LEADS (ACTION_TYPE SET) or RESET_LEADS changes it",
+    "pendingAgentId": "AGENT_RESERVATION changes it",
+    "lastPassDts": _BY_PASS,
+    "lastPassDate": _BY_PASS,
+    "lastPassDisposition": _BY_PASS,
+    "lastPassDispo": _BY_PASS,
+    "lastPassAgentId": _BY_PASS,
+    "agentDisposition": _BY_PASS,
+    "agentDispostion": _BY_PASS,
+    "leadId": _IDENTITY,
+    "id": _IDENTITY,
+    "accountId": _IDENTITY,
+    "externId": _IDENTITY,
+    "originalLeadId": _IDENTITY,
+    "loadedDts": _SET_BY_SERVICE,
+    "uploadDate": _SET_BY_SERVICE,
+    "stateDts": _SET_BY_SERVICE,
+    "listDesc": "it is the list's name",
+    "version": _SET_BY_SERVICE,
+    "deleted": "DELETE_LEADS deletes a lead",
+    "extraData": "send extendedLeadData (an object of strings) instead",
+    "timezones": "send leadTimezone instead",
+    **dict.fromkeys(
+        (
+            "auxExternalUrl",
+            "auxGreeting",
+            "dupeKeyOverride",
+            "liveAnswerMessage",
+            "machAnswerMessage",
+            "name",
+            "reserveAgent",
+            "sortCol",
+            "personaMapping",
+            "campaignName",
+            "dialGroupId",
+            "lastPassAgentName",
+            "pendingAgentName",
+            "speedToLeadAgentConn",
+            "speedToLeadFirstPass",
+            "uploadedBy",
+        ),
+        _NOT_KEPT,
+    ),
+}
+
+
+def check_edit_fields(names: Iterable[str]) -> None:
+    """InvalidRequest naming every field an edit cannot change, and what to do instead."""
+    problems = []
+    for name in sorted(set(names) - set(EDITABLE_FIELDS)):
+        reason = NOT_EDITABLE.get(name)
+        problems.append(f"{name} ({reason})" if reason else f"{name} (unknown field)")
+    if problems:
+        raise InvalidRequest(
+            f"cannot edit {'; '.join(problems)}. Editable fields: {', '.join(EDITABLE_FIELDS)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -96,6 +152,7 @@ class Lead(Aggregate):
         actor: str,
         correlation_id: str,
         original_lead_id: int | None = None,
+        pending_agent_id: int | None = None,
     ) -> None:
         self.lead_id = lead_id
         self.account_id = account_id
@@ -113,7 +170,7 @@ class Lead(Aggregate):
         self.agent_disposition: str | None = None
         self.last_pass_agent_id: int | None = None
         self.suppressed = False
-        self.pending_agent_id: int | None = None
+        self.pending_agent_id = pending_agent_id
         self.lead_priority = lead_priority
         self.lead_timezone = lead_timezone
         self.caller_id = caller_id
@@ -592,11 +649,7 @@ class Lead(Aggregate):
         """Edit contact fields, `leadPriority`, `maxPasses`, `leadTimezone`, `callerId`."""
         if self.deleted:
             raise Skipped("deleted")
-        forbidden = sorted(k for k in changes if k in ACTION_ONLY_FIELDS)
-        if forbidden:
-            raise InvalidRequest(
-                f"{', '.join(forbidden)} cannot be edited; use a lead action to change them"
-            )
+        check_edit_fields(changes)
         contact = {k: v for k, v in changes.items() if k in CONTACT_FIELDS}
         contact = {k: v for k, v in contact.items() if self.contact.get(k) != v}
         settings: dict[str, Any] = {}

@@ -264,9 +264,12 @@ def parse_params(action: LeadAction, param_map: dict[str, Any] | None) -> Action
         values["agent_id"] = _int("RESERVATION_AGENT_ID", need("RESERVATION_AGENT_ID"), minimum=0)
     elif action is LeadAction.EMAIL_LEADS:
         text = _str("EMAIL_TO", need("EMAIL_TO"))
-        addresses = tuple(a.strip() for a in text.split(",") if a.strip())
-        if not addresses:
-            raise InvalidRequest("EMAIL_TO must name at least one address")
+        addresses = tuple(a.strip() for a in text.split(","))
+        if not all(addresses):
+            raise InvalidRequest(
+                "EMAIL_TO holds an empty address (a stray comma?): give comma-separated "
+                "addresses, each one valid"
+            )
         bad = [a for a in addresses if not _EMAIL.match(a)]
         if bad:
             raise InvalidRequest(f"EMAIL_TO holds invalid address(es): {', '.join(bad)}")

@@ -23,9 +23,11 @@ def phones_in_campaign(
     campaign_id: int,
     phones: Sequence[str],
     exclude: Iterable[int] = (),
+    *,
+    list_id: int | None = None,
 ) -> set[str]:
-    """Which of these phones (digits) live leads of the campaign have, leaving out the
-    leads `exclude` names (the ones being saved)."""
+    """Which of these phones (digits) live leads of the campaign (of its list `list_id`,
+    when given) have, leaving out the leads `exclude` names (the ones being saved)."""
     found: set[str] = set()
     excluded = set(exclude)
     table = store.qualify(tables["lead_search"])
@@ -34,10 +36,11 @@ def phones_in_campaign(
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
         marks = ", ".join([ph] * len(chunk))
+        in_list = f" AND list_id = {ph}" if list_id is not None else ""
         cur.execute(
             f"SELECT lead_id, phone_norm FROM {table} WHERE account_id = {ph} "
-            f"AND campaign_id = {ph} AND phone_norm IN ({marks})",
-            (account_id, campaign_id, *chunk),
+            f"AND campaign_id = {ph} AND phone_norm IN ({marks}){in_list}",
+            (account_id, campaign_id, *chunk, *(() if list_id is None else (list_id,))),
         )
         for row in cur.fetchall():
             if int(row_value(row, 0, "lead_id")) not in excluded:

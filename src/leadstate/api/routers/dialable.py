@@ -19,6 +19,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/campaigns", tags=["Campaigns"], respons
     operation_id="getDialableLeads",
     summary="The leads dialable now (extension)",
     response_model=list[CampaignLeadSearchResultsView],
+    response_model_exclude_none=True,
 )
 def get_dialable_leads(
     key: ReadKey,

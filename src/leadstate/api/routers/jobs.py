@@ -20,6 +20,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["Jobs"], responses=API_ERR
     operation_id="getJob",
     summary="A bulk job's status and progress",
     response_model=Job,
+    response_model_exclude_none=True,
 )
 def get_job(
     key: ReadKey,

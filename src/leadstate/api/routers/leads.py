@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -36,7 +36,32 @@ MaxRows = Annotated[
 ]
 CampaignIdQuery = Annotated[
     int | None,
-    Query(ge=1, le=INT32_MAX, description="The lead's campaign (checked when given)."),
+    Query(ge=1, le=INT32_MAX, description="The lead's campaign (checked when given: 404)."),
+]
+ListIdQuery = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=INT32_MAX,
+        description="The lead's list (checked when given: another list is a 400; an edit "
+        "moves no lead, MOVE_TO_CAMPAIGN does).",
+    ),
+]
+TimezoneOptionQuery = Annotated[
+    Literal["NPA_NXX", "ZIPCODE", "EXPLICIT", "NOT_APPLICABLE"] | None,
+    Query(
+        description="EXPLICIT: the time zone is the body's leadTimezone (as without it); "
+        "NOT_APPLICABLE: the lead's time zone is cleared. NPA_NXX and ZIPCODE need lookup "
+        "data this server does not ship yet (400)."
+    ),
+]
+DuplicateHandlingQuery = Annotated[
+    Literal["RETAIN_ALL", "REMOVE_ALL_EXISTING", "REMOVE_FROM_LIST"] | None,
+    Query(
+        description="With a new leadPhone: REMOVE_ALL_EXISTING refuses (409) a phone another "
+        "live lead of the campaign has, REMOVE_FROM_LIST one another lead of its list has; "
+        "RETAIN_ALL (default) allows it."
+    ),
 ]
 
 
@@ -45,6 +70,7 @@ CampaignIdQuery = Annotated[
     operation_id="searchForCampaignLeads",
     summary="Search the account's leads",
     response_model=list[CampaignLeadSearchResultsView] | LeadCount,
+    response_model_exclude_none=True,
 )
 def search_for_campaign_leads(
     key: ReadKey,
@@ -71,6 +97,7 @@ def search_for_campaign_leads(
     operation_id="uploadSearchCriteriaForCampaignLeads",
     summary="Search leads by a list of phones",
     response_model=list[CampaignLeadSearchResultsView],
+    response_model_exclude_none=True,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -116,6 +143,7 @@ def upload_search_criteria_for_campaign_leads(
     operation_id="performLeadAction",
     summary="Apply a lead action to the leads the criteria select",
     response_model=LeadActionResult,
+    response_model_exclude_none=True,
     responses={
         202: {
             "model": JobAccepted,
@@ -144,7 +172,7 @@ def perform_lead_action(
     if isinstance(result, dict):
         location = request.url_for("get_job", accountId=str(account), jobId=result["jobId"])
         return JSONResponse(
-            JobAccepted.of_job(result).model_dump(mode="json"),
+            JobAccepted.of_job(result).wire(),
             status_code=202,
             headers={"Location": location.path},
         )
@@ -178,6 +206,7 @@ def get_system_dispositions(key: ReadKey, account: AccountId, leadstate: Leadsta
     operation_id="getCampaignLead",
     summary="One lead (extension), now or as it was",
     response_model=CampaignLeadView,
+    response_model_exclude_none=True,
 )
 def get_campaign_lead(
     key: LeadReaderKey,
@@ -199,6 +228,7 @@ def get_campaign_lead(
     operation_id="patchCampaignLead",
     summary="Edit the fields sent",
     response_model=CampaignLeadSearchResultsView,
+    response_model_exclude_none=True,
 )
 def patch_campaign_lead(
     key: WriteKey,
@@ -208,11 +238,23 @@ def patch_campaign_lead(
     leadId: LeadIdPath,
     lead: Annotated[CampaignLead, Body()],
     campaignId: CampaignIdQuery = None,
+    listId: ListIdQuery = None,
+    timezoneOption: TimezoneOptionQuery = None,
+    duplicateHandling: DuplicateHandlingQuery = None,
 ) -> dict[str, Any]:
     """Change the contact fields, `leadPriority`, `maxPasses`, `leadTimezone` or `callerId`
-    sent; the others stay. State, passes, suppression or ids in the body are a 400 (lead
-    actions change those). Scope `leads:write`."""
-    return leadstate.edit_lead(account, leadId, campaignId, lead.changes(), meta)
+    sent; the others stay. Any other field (state, passes, suppression, ids...) is a 400
+    naming it and the action that changes it. Scope `leads:write`."""
+    return leadstate.edit_lead(
+        account,
+        leadId,
+        campaignId,
+        lead.changes(),
+        meta,
+        list_id=listId,
+        time_zone_option=timezoneOption,
+        duplicate_handling=duplicateHandling,
+    )
 
 
 @router.put(
@@ -220,6 +262,7 @@ def patch_campaign_lead(
     operation_id="updateCampaignLead",
     summary="Replace the lead's contact data",
     response_model=CampaignLeadSearchResultsView,
+    response_model_exclude_none=True,
 )
 def update_campaign_lead(
     key: WriteKey,
@@ -229,6 +272,19 @@ def update_campaign_lead(
     leadId: LeadIdPath,
     lead: Annotated[CampaignLead, Body()],
     campaignId: CampaignIdQuery = None,
+    listId: ListIdQuery = None,
+    timezoneOption: TimezoneOptionQuery = None,
+    duplicateHandling: DuplicateHandlingQuery = None,
 ) -> dict[str, Any]:
     """As PATCH, but contact fields not sent are cleared. Scope `leads:write`."""
-    return leadstate.edit_lead(account, leadId, campaignId, lead.changes(), meta, replace=True)
+    return leadstate.edit_lead(
+        account,
+        leadId,
+        campaignId,
+        lead.changes(),
+        meta,
+        replace=True,
+        list_id=listId,
+        time_zone_option=timezoneOption,
+        duplicate_handling=duplicateHandling,
+    )

@@ -27,6 +27,7 @@ CampaignIdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="The campai
     operation_id="loadDirectLeads",
     summary="Load leads into a new or existing list",
     response_model=LeadListProcessingResult,
+    response_model_exclude_none=True,
 )
 def load_direct_leads(
     key: WriteKey,

@@ -315,8 +315,11 @@ export function validateParams(action, paramMap) {
   } else if (action === "EMAIL_LEADS") {
     check(() => {
       const text = asStr("EMAIL_TO", need("EMAIL_TO"));
-      const addresses = text.split(",").map((a) => a.trim()).filter(Boolean);
-      if (!addresses.length) throw new ParamError("EMAIL_TO", "EMAIL_TO must name at least one address");
+      const addresses = text.split(",").map((a) => a.trim());
+      if (!addresses.every(Boolean)) {
+        throw new ParamError("EMAIL_TO",
+          "EMAIL_TO holds an empty address (a stray comma?): give comma-separated addresses, each one valid");
+      }
       const bad = addresses.filter((a) => !EMAIL.test(a));
       if (bad.length) {
         throw new ParamError("EMAIL_TO", `EMAIL_TO holds invalid address(es): ${bad.join(", ")}`);
