@@ -1,8 +1,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PYTEST := $(VENV)/bin/pytest
 
-.PHONY: install run test lint fmt bench clean browser
+.PHONY: install run test test-unit test-fast lint fmt bench clean browser
 
 install: $(STAMP)
 
@@ -15,8 +16,18 @@ run: install
 	mkdir -p var
 	$(VENV)/bin/leadstate serve
 
+# Everything: unit, integration on SQLite and PostgreSQL (when reachable), server
+# processes, the CLI and the browser; the slowest tests printed at the end.
 test: install browser
-	$(VENV)/bin/pytest -q -n 2
+	$(PYTEST) -q -n 2 --durations=15 tests/unit tests/integration tests/e2e
+
+# No I/O: the domain, the request parsers, the shape of the code (seconds).
+test-unit: install
+	$(PYTEST) -q tests/unit
+
+# No server process, no PostgreSQL: unit and the in-process suites on SQLite.
+test-fast: install
+	$(PYTEST) -q -n 2 -m "not postgres and not slow" tests/unit tests/integration
 
 # The browser tests drive Debian's chromium; install it when missing and we may.
 browser:
@@ -27,13 +38,15 @@ lint: install
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 fmt: install
 	$(VENV)/bin/ruff format src tests
 	$(VENV)/bin/ruff check --fix src tests
 
+# The speed figures (tests/bench): LEADSTATE_BENCH_PG names the PostgreSQL to use.
 bench: install
-	$(VENV)/bin/leadstate bench
+	$(PY) -m tests.bench
 
 clean:
 	rm -rf $(VENV) var

@@ -1,18 +1,18 @@
 """Prometheus metrics (SPEC §6 `GET /metrics`): no personal data, no account ids.
 
 Process-level series live in `REGISTRY` and are updated where things happen (HTTP
-requests by `leadstate.api.observability`, events by `LeadstateApp.save`). Series read
+requests by `leadstate.api.observability`, events by the application's save). Series read
 from the database (projection positions and lag, jobs, the outbox, idempotency records)
-are computed at each scrape by `database_metrics`, so every process reports the shared
-state the same way.
+are rendered at each scrape from the figures the API gathers, so every process reports
+the shared state the same way.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter as Tally
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -22,11 +22,6 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-
-from leadstate.persistence.base import row_value
-
-if TYPE_CHECKING:
-    from leadstate.application import LeadstateApp
 
 log = logging.getLogger("leadstate.metrics")
 
@@ -73,21 +68,12 @@ def count_events(events: Iterable[Any]) -> None:
         EVENTS_APPENDED.labels(name).inc(n)
 
 
-def _table_exists(app: LeadstateApp, table: str) -> bool:
-    store = app.store
-    with store.read() as cur:
-        if store.ph == "%s":
-            cur.execute("SELECT to_regclass(%s) AS t", (store.qualify(table),))
-            return row_value(cur.fetchone(), 0, "t") is not None
-        cur.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
-        return cur.fetchone() is not None
-
-
-def database_metrics(app: LeadstateApp) -> bytes:
-    """The series read from the shared database, in the text format."""
+def database_metrics(figures: Mapping[str, Any]) -> bytes:
+    """The series read from the shared database, in the text format: `figures` holds
+    `head`, `positions` (by read model), `jobs` (rows of status, n, p, t), `outbox` (by
+    status) and `idempotency` (how many records)."""
     registry = CollectorRegistry(auto_describe=True)
-    store = app.store
-    head = store.max_position()
+    head = int(figures["head"])
     Gauge(
         "leadstate_log_position", "Notification id of the last event in the log.", registry=registry
     ).set(head)
@@ -103,14 +89,9 @@ def database_metrics(app: LeadstateApp) -> bytes:
         ("projection",),
         registry=registry,
     )
-    with store.read() as cur:
-        cur.execute(f"SELECT name, position FROM {store.qualify('ls_projections')}")
-        for row in cur.fetchall():
-            name = str(row_value(row, 0, "name"))
-            at = int(row_value(row, 1, "position") or 0)
-            position.labels(name).set(at)
-            lag.labels(name).set(max(0, head - at))
-
+    for name, at in figures["positions"].items():
+        position.labels(name).set(at)
+        lag.labels(name).set(max(0, head - at))
     jobs = Gauge("leadstate_jobs", "Bulk jobs by status.", ("status",), registry=registry)
     processed = Gauge(
         "leadstate_job_leads_processed",
@@ -126,55 +107,30 @@ def database_metrics(app: LeadstateApp) -> bytes:
     )
     for status in ("queued", "running", "done", "failed"):
         jobs.labels(status).set(0)
-    jobs_table = app.tables.get("jobs")
-    if jobs_table is not None:
-        with store.read() as cur:
-            cur.execute(
-                "SELECT status, COUNT(*) AS n, COALESCE(SUM(processed), 0) AS p, "
-                f"COALESCE(SUM(total), 0) AS t FROM {store.qualify(jobs_table)} GROUP BY status"
-            )
-            for row in cur.fetchall():
-                status = str(row_value(row, 0, "status"))
-                jobs.labels(status).set(int(row_value(row, 1, "n")))
-                processed.labels(status).set(int(row_value(row, 2, "p")))
-                targeted.labels(status).set(int(row_value(row, 3, "t")))
-
-    # The export outbox is another module's table: reported when it exists.
-    if _table_exists(app, "ls_outbox"):
-        depth = Gauge(
-            "leadstate_outbox_depth", "Export emails waiting to be sent.", registry=registry
-        )
-        messages = Gauge(
-            "leadstate_outbox_messages", "Export emails by status.", ("status",), registry=registry
-        )
-        pending = 0
-        with store.read() as cur:
-            cur.execute(
-                f"SELECT status, COUNT(*) AS n FROM {store.qualify('ls_outbox')} GROUP BY status"
-            )
-            for row in cur.fetchall():
-                status = str(row_value(row, 0, "status"))
-                n = int(row_value(row, 1, "n"))
-                messages.labels(status).set(n)
-                if status == "pending":
-                    pending += n
-        depth.set(pending)
-
-    idempotency = getattr(app, "idempotency", None)
-    if idempotency is not None:
-        Gauge(
-            "leadstate_idempotency_records",
-            "Stored Idempotency-Key records (24 hours each).",
-            registry=registry,
-        ).set(idempotency.count())
+    for row in figures["jobs"]:
+        jobs.labels(row["status"]).set(int(row["n"]))
+        processed.labels(row["status"]).set(int(row["p"]))
+        targeted.labels(row["status"]).set(int(row["t"]))
+    depth = Gauge("leadstate_outbox_depth", "Export emails waiting to be sent.", registry=registry)
+    messages = Gauge(
+        "leadstate_outbox_messages", "Export emails by status.", ("status",), registry=registry
+    )
+    for status, n in figures["outbox"].items():
+        messages.labels(status).set(n)
+    depth.set(figures["outbox"].get("pending", 0))
+    Gauge(
+        "leadstate_idempotency_records",
+        "Stored Idempotency-Key records (24 hours each).",
+        registry=registry,
+    ).set(int(figures["idempotency"]))
     return generate_latest(registry)
 
 
-def render(app: LeadstateApp | None) -> bytes:
-    """Every series: this process's, then the database's (when the app is open)."""
+def render(figures: Mapping[str, Any] | None) -> bytes:
+    """Every series: this process's, then the database's (when it is open)."""
     text = generate_latest(REGISTRY)
-    if app is not None:
-        text += database_metrics(app)
+    if figures is not None:
+        text += database_metrics(figures)
     return text
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -113,18 +112,3 @@ class Settings(BaseSettings):
         path = Path(self.db)
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
-
-    def postgres_env(self) -> dict[str, str]:
-        """The library's POSTGRES_* settings for `db`."""
-        url = urlparse(self.db)
-        return {
-            "POSTGRES_DBNAME": (url.path or "/").lstrip("/") or "postgres",
-            "POSTGRES_HOST": url.hostname or "127.0.0.1",
-            "POSTGRES_PORT": str(url.port or 5432),
-            "POSTGRES_USER": unquote(url.username or "postgres"),
-            "POSTGRES_PASSWORD": unquote(url.password or ""),
-            "POSTGRES_SCHEMA": self.pg_schema,
-            "POSTGRES_POOL_SIZE": "10",
-            "POSTGRES_MAX_OVERFLOW": "10",
-            "POSTGRES_LOCK_TIMEOUT": "30",
-        }

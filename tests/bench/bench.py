@@ -24,12 +24,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadstate.application import LeadstateApp, new_meta
+from leadstate.application.bootstrap import Leadstate
 from leadstate.domain import Lead, Meta, utcnow
-from leadstate.domain.criteria import parse_criteria
-from leadstate.jobs import JobRunner
-from leadstate.loader import LoadRequest
+from leadstate.persistence.engine import library_env
+from leadstate.requests.criteria import parse_criteria
+from leadstate.requests.loads import parse_load_request
 from leadstate.settings import Settings
+from leadstate.workers.jobs import JobRunner
+from tests.backends import open_service, wired
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -100,12 +102,12 @@ def lead_rows(n: int, start: int = 0) -> list[dict[str, Any]]:
     ]
 
 
-def load(app: LeadstateApp, account: int, campaign: int, n: int) -> float:
+def load(app: Leadstate, account: int, campaign: int, n: int) -> float:
     """Load n leads through the loader, 10,000 per request; returns seconds."""
     started = time.perf_counter()
     for start in range(0, n, 10_000):
         rows = lead_rows(min(10_000, n - start), start)
-        app.load_leads(account, campaign, LoadRequest.from_options(rows), new_meta("bench"))
+        app.loading.load_leads(account, campaign, parse_load_request(rows), Meta.now("bench"))
     return time.perf_counter() - started
 
 
@@ -113,15 +115,17 @@ def bench_bulk(backend: str, n: int, rows: list[Row]) -> None:
     """Bulk CANCEL as a job, beside the naive library path and the raw SQL limit."""
     with database(backend) as (settings, sibling):
         settings = settings.model_copy(update={"batch_size": 2000})
-        app = LeadstateApp(settings)
+        app = open_service(settings)
         seconds = load(app, 1, 1, n)
         rows.append(Row(backend, "load via loader", n / seconds, "leads/s", f"N={n}"))
-        job = app.submit_job(1, "CANCEL_LEADS", {}, {"campaignIds": [1]}, new_meta("bench"))
+        job = app.actions.submit_job(
+            1, *wired("CANCEL_LEADS", {}, {"campaignIds": [1]}), Meta.now("bench")
+        )
         runner = JobRunner(app)
         started = time.perf_counter()
         runner.run_job(job["jobId"])
         ours = n / (time.perf_counter() - started)
-        assert app.get_job(1, job["jobId"])["processed"] == n
+        assert app.actions.get_job(1, job["jobId"])["processed"] == n
         app.close()
         naive = bench_naive(backend, sibling, min(n, 20_000))
         raw = bench_raw(backend, sibling, n)
@@ -147,8 +151,9 @@ def bench_naive(backend: str, sibling: Callable[[str], Any], n: int) -> float:
         env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": sibling("naive")}
     else:
         url = Settings(db=os.environ.get("LEADSTATE_BENCH_PG", DEFAULT_PG))
-        env = {"PERSISTENCE_MODULE": "eventsourcing.postgres", **url.postgres_env()}
+        env = {"PERSISTENCE_MODULE": "eventsourcing.postgres", **library_env(url)}
         env["POSTGRES_SCHEMA"] = sibling("naive")
+    env["CREATE_TABLE"] = "yes"
     app: Application[Any] = Application(env=env)
     meta = Meta("bench", "naive", utcnow())
     ids = []
@@ -245,14 +250,14 @@ def percentile(values: list[float], q: float) -> float:
 def bench_search(backend: str, n: int, rows: list[Row], samples: int = 300) -> None:
     """Search latency at n leads for the selective criteria."""
     with database(backend) as (settings, _sibling):
-        app = LeadstateApp(settings)
+        app = open_service(settings)
         per_campaign = max(1, n // 10)
         for campaign in range(10):
             start = campaign * per_campaign
             count = per_campaign if campaign < 9 else n - start
             for offset in range(0, count, 10_000):
                 chunk = lead_rows(min(10_000, count - offset), start + offset)
-                app.load_leads(1, campaign + 1, LoadRequest.from_options(chunk), new_meta("b"))
+                app.loading.load_leads(1, campaign + 1, parse_load_request(chunk), Meta.now("b"))
         rng = random.Random(7)
         cases: dict[str, Callable[[], dict[str, Any]]] = {
             "phone": lambda: {"leadPhoneNum": f"2{rng.randrange(n):09d}"},
@@ -267,7 +272,7 @@ def bench_search(backend: str, n: int, rows: list[Row], samples: int = 300) -> N
             for _ in range(samples):
                 criteria = parse_criteria(make())
                 started = time.perf_counter()
-                app.search(1, criteria, page=rng.randrange(5), max_rows=100)
+                app.leads.search(1, criteria, page=rng.randrange(5), max_rows=100)
                 timings.append((time.perf_counter() - started) * 1000)
             rows.append(
                 Row(
@@ -418,10 +423,10 @@ def bench_http(backend: str, bulk_n: int, rows: list[Row], seconds: float = 10.0
     """Single-lead actions over HTTP with 16 clients: alone, then beside a bulk job."""
     with database(backend) as (settings, _sibling):
         env = {"LEADSTATE_DB": settings.db, "LEADSTATE_PG_SCHEMA": settings.pg_schema}
-        app = LeadstateApp(settings)
+        app = open_service(settings)
         load(app, 1, 1, 1600)
         load(app, 1, 2, bulk_n)
-        singles = app.matching_ids(1, parse_criteria({"campaignIds": [1]}))
+        singles = app.leads.matching_ids(1, parse_criteria({"campaignIds": [1]}))
         app.close()
         server = Server(env)
         try:
@@ -473,7 +478,7 @@ def run(
     rebuild_events: int = 1_000_000,
 ) -> list[Row]:
     """Every benchmark on every backend; `report` is called as each row lands."""
-    from leadstate.bench_rebuild import bench_rebuild
+    from tests.bench.bench_rebuild import bench_rebuild
 
     rows: list[Row] = []
     for backend in backends:

@@ -14,21 +14,23 @@ import time
 from typing import Any
 from uuid import UUID
 
-from leadstate.application import LeadstateApp, new_meta
-from leadstate.bench import Row, database, lead_rows, percentile
-from leadstate.bench import load as load_leads
+from leadstate.application.bootstrap import Leadstate
 from leadstate.domain import Lead, Meta, utcnow
-from leadstate.domain.criteria import parse_criteria
-from leadstate.domain.params import LeadAction, parse_params
+from leadstate.domain.params import LeadAction
 from leadstate.projections import lead_search
 from leadstate.projections.definitions import load
 from leadstate.projections.models import render
 from leadstate.projections.replay import fold
+from leadstate.requests.criteria import parse_criteria
+from leadstate.requests.params import parse_params
+from tests.backends import open_service, wired
+from tests.bench.bench import Row, database, lead_rows, percentile
+from tests.bench.bench import load as load_leads
 
 BATCH = 1_000  # leads per insert: larger statements can stall psycopg's pipeline mode
 
 
-def fill_log(app: LeadstateApp, n_events: int) -> int:
+def fill_log(app: Leadstate, n_events: int) -> int:
     """Append about `n_events` lead events (a load and one action per lead); returns how many."""
     leads = max(1, n_events // 2)
     first = app.store.allocate("lead_id", leads)
@@ -64,14 +66,16 @@ def fill_log(app: LeadstateApp, n_events: int) -> int:
             else:
                 lead.manual_pass(manual, meta)
             batch.append(lead)
-        app.keyring.ensure([lead.id for lead in batch])
-        stored = [app.mapper.to_stored_event(e) for lead in batch for e in lead.collect_events()]
-        app.recorder.insert_events(stored)
+        app.engine.keyring.ensure([lead.id for lead in batch])
+        stored = [
+            app.engine.mapper.to_stored_event(e) for lead in batch for e in lead.collect_events()
+        ]
+        app.engine.recorder.insert_events(stored)
         written += len(stored)
     return written
 
 
-def per_event_rate(app: LeadstateApp, sample: int) -> float:
+def per_event_rate(app: Leadstate, sample: int) -> float:
     """Events/s applying the log's first `sample` events one transaction per event."""
     store = app.store
     ph = store.ph
@@ -94,14 +98,14 @@ def per_event_rate(app: LeadstateApp, sample: int) -> float:
     )
     events = next(store.iter_log(1, None, sample), [])
     folded: dict[UUID, Any] = {}
-    app.keyring.get_many([UUID(str(e.originator_id)) for _p, e in events])
+    app.engine.keyring.get_many([UUID(str(e.originator_id)) for _p, e in events])
     started = time.perf_counter()
     for position, stored in events:
         oid = stored.originator_id
         key = oid if isinstance(oid, UUID) else UUID(oid)
-        lead = fold(app.mapper, [stored]) if key not in folded else None
+        lead = fold(app.engine.mapper, [stored]) if key not in folded else None
         if lead is None:
-            lead = app.mapper.to_domain_event(stored).mutate(folded[key])  # type: ignore[attr-defined]
+            lead = app.engine.mapper.to_domain_event(stored).mutate(folded[key])  # type: ignore[attr-defined]
         folded[key] = lead
         with store.write() as cur:
             cur.execute(upsert, lead_search.row_for(lead))
@@ -112,7 +116,7 @@ def per_event_rate(app: LeadstateApp, sample: int) -> float:
 INTERLEAVED_ACCOUNT = 2
 
 
-def commands_during(app: LeadstateApp, lead_ids: list[int], stop: threading.Event) -> list[float]:
+def commands_during(app: Leadstate, lead_ids: list[int], stop: threading.Event) -> list[float]:
     """Single-lead PAUSE/READY and a search, back to back until `stop`: each one's seconds."""
     waits: list[float] = []
     turn = 0
@@ -120,8 +124,10 @@ def commands_during(app: LeadstateApp, lead_ids: list[int], stop: threading.Even
         lead_id = lead_ids[turn % len(lead_ids)]
         action = "PAUSE_LEADS" if (turn // len(lead_ids)) % 2 == 0 else "READY_LEADS"
         started = time.perf_counter()
-        app.apply_action(INTERLEAVED_ACCOUNT, action, None, {"leadIds": [lead_id]}, new_meta("b"))
-        app.search(INTERLEAVED_ACCOUNT, parse_criteria({"leadIds": [lead_id]}))
+        app.actions.apply_action(
+            INTERLEAVED_ACCOUNT, *wired(action, None, {"leadIds": [lead_id]}), Meta.now("b")
+        )
+        app.leads.search(INTERLEAVED_ACCOUNT, parse_criteria({"leadIds": [lead_id]}))
         waits.append(time.perf_counter() - started)
         turn += 1
     return waits
@@ -131,11 +137,11 @@ def bench_rebuild(backend: str, n_events: int, rows: list[Row], sample: int = 5_
     """Rebuild lead_search from about `n_events` events (alone, then again while a thread
     runs single-lead commands and searches); add the figures to `rows`."""
     with database(backend) as (settings, _sibling):
-        app = LeadstateApp(settings)
+        app = open_service(settings)
         try:
             made = fill_log(app, n_events)
             started = time.perf_counter()
-            app.rebuild_projection("lead_search")
+            app.read_models.rebuild_projection("lead_search")
             seconds = time.perf_counter() - started
             ours = made / seconds
             naive = per_event_rate(app, min(sample, made))
@@ -160,7 +166,7 @@ def bench_rebuild(backend: str, n_events: int, rows: list[Row], sample: int = 5_
                 )
             )
             load_leads(app, INTERLEAVED_ACCOUNT, 1, 100)
-            found = app.search(INTERLEAVED_ACCOUNT, parse_criteria({"campaignIds": [1]}))
+            found = app.leads.search(INTERLEAVED_ACCOUNT, parse_criteria({"campaignIds": [1]}))
             lead_ids = [int(view["leadId"]) for view in found]
             stop = threading.Event()
             waits: list[float] = []
@@ -170,7 +176,7 @@ def bench_rebuild(backend: str, n_events: int, rows: list[Row], sample: int = 5_
             worker.start()
             started = time.perf_counter()
             try:
-                app.rebuild_projection("lead_search")
+                app.read_models.rebuild_projection("lead_search")
             finally:
                 stop.set()
                 worker.join()

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 import pytest
-from fastapi.testclient import TestClient
 
-from leadstate.api import create_app
-from leadstate.application import LeadstateApp
-from tests.conftest import PG_URL, make_settings, require_postgres
+from tests.backends import (  # noqa: F401 - the backend fixtures, for suites that use them
+    PG_URL,
+    app,
+    backend,
+    make_app,
+    make_settings,
+    open_service,
+    pg_schema,
+    require_postgres,
+    settings,
+)
 from tests.e2e.support import (
     ALL_SCOPES,
     Api,
@@ -67,23 +72,3 @@ def api(server: Server) -> Iterator[Api]:
     client = Api(server.base_url, server.tokens["admin"], new_account())
     yield client
     client.close()
-
-
-@dataclass
-class Local:
-    """The API in-process (TestClient) and the application on the same database."""
-
-    client: TestClient
-    app: LeadstateApp
-
-
-@pytest.fixture
-def local(tmp_path: Path) -> Iterator[Local]:
-    """A TestClient over `create_app` on a fresh SQLite file; 500s come back as responses."""
-    settings = make_settings("sqlite", tmp_path)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        application = LeadstateApp(settings)
-        try:
-            yield Local(client, application)
-        finally:
-            application.close()

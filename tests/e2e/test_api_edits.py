@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from leadstate.domain.lead import NOT_EDITABLE
+from leadstate.domain.edits import NOT_EDITABLE
 from tests.e2e.support import Api, row, unique_phone
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import PG_URL, require_postgres
+from tests.backends import PG_URL, require_postgres
 from tests.e2e.support import (
     ALL_SCOPES,
     PREFIX,

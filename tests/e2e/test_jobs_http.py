@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PG_URL
+from tests.backends import PG_URL
 from tests.e2e.support import (
     ALL_SCOPES,
     Api,

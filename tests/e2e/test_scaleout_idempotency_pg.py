@@ -22,7 +22,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import PG_URL, require_postgres
+from tests.backends import PG_URL, require_postgres
 from tests.e2e.support import ALL_SCOPES, PREFIX, Server, create_key, row, server_env, start_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
 from leadstate.projections import registry
 from leadstate.settings import Settings
-from tests.conftest import make_settings
+from tests.backends import make_settings, open_service
 from tests.e2e.support import free_port
 from tests.integration._support import act, load, row
 
@@ -106,7 +106,7 @@ def followers(pg_settings: Settings, request: pytest.FixtureRequest) -> Iterator
         proc.stop()
 
 
-def counts_position(app: LeadstateApp) -> int:
+def counts_position(app: Leadstate) -> int:
     return registry.registrations(app.store)["lead_counts"].position
 
 
@@ -115,7 +115,7 @@ def counts_position(app: LeadstateApp) -> int:
 def test_killing_the_leading_follower_hands_over_and_applies_nothing_twice(
     pg_settings: Settings, followers: list[Follower]
 ) -> None:
-    app = LeadstateApp(pg_settings)
+    app = open_service(pg_settings)
     try:
         wait_until(lambda: any(f.leads() for f in followers), 60, "a leader")
         time.sleep(1.5)  # the other one has tried the lock by now
@@ -140,10 +140,10 @@ def test_killing_the_leading_follower_hands_over_and_applies_nothing_twice(
         head = app.store.max_position()
         wait_until(lambda: counts_position(app) >= head, 60, "the standby to catch up")
         assert took < 15
-        assert app.verify_read_models() == []
-        counted = sum(c["count"] for c in app.lead_counts(1))
+        assert app.audit.verify_read_models() == []
+        counted = sum(c["count"] for c in app.read_models.lead_counts(1))
         assert counted == len(lead_ids) - 100
-        status = next(s for s in app.projection_status() if s["name"] == "lead_counts")
+        status = next(s for s in app.read_models.projection_status() if s["name"] == "lead_counts")
         assert (status["status"], status["lag"]) == ("live", 0)
     finally:
         app.close()
@@ -154,7 +154,7 @@ def test_killing_the_leading_follower_hands_over_and_applies_nothing_twice(
 def test_the_follower_wakes_on_notify_rather_than_polling(
     pg_settings: Settings, followers: list[Follower]
 ) -> None:
-    app = LeadstateApp(pg_settings)
+    app = open_service(pg_settings)
     try:
         wait_until(lambda: any(f.leads() for f in followers), 60, "a leader")
         load(app, [row() for _ in range(10)])

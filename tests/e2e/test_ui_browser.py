@@ -28,7 +28,8 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect, sync_playwright
 
 from leadstate.domain import InvalidRequest
-from leadstate.domain.params import LeadAction, parse_params
+from leadstate.domain.params import LeadAction
+from leadstate.requests.params import parse_params
 from tests.e2e.support import Server, create_key, server_env, start_server
 
 pytestmark = pytest.mark.slow

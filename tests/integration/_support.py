@@ -7,10 +7,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from leadstate.application import ActionResult, LeadstateApp
+from leadstate.application.bootstrap import Leadstate
+from leadstate.application.views import ActionResult
 from leadstate.domain import Meta, utcnow
-from leadstate.domain.criteria import parse_criteria
-from leadstate.loader import LoadRequest, LoadResult
+from leadstate.domain.loading import LoadResult
+from leadstate.requests.criteria import parse_criteria
+from leadstate.requests.loads import parse_load_request
+from tests.backends import wired
 
 ACCOUNT = 1
 OTHER_ACCOUNT = 2
@@ -49,7 +52,7 @@ def row(extern_id: str | None = None, phone: str | None = None, **fields: Any) -
 
 
 def load(
-    app: LeadstateApp,
+    app: Leadstate,
     rows: list[Any],
     *,
     account: int = ACCOUNT,
@@ -58,35 +61,35 @@ def load(
     **options: Any,
 ) -> LoadResult:
     """`POST .../campaigns/{campaign}/leadLoader/direct` with `options` as request fields."""
-    request = LoadRequest.from_options(rows, **options)
-    return app.load_leads(account, campaign, request, meta(when))
+    request = parse_load_request(rows, **options)
+    return app.loading.load_leads(account, campaign, request, meta(when))
 
 
 def search(
-    app: LeadstateApp, criteria: dict[str, Any], *, account: int = ACCOUNT, **kwargs: Any
+    app: Leadstate, criteria: dict[str, Any], *, account: int = ACCOUNT, **kwargs: Any
 ) -> list[dict[str, Any]]:
     """`POST .../campaignLeads/leadSearch` (up to 10,000 rows by default)."""
     kwargs.setdefault("max_rows", 10_000)
-    return app.search(account, parse_criteria(criteria), **kwargs)
+    return app.leads.search(account, parse_criteria(criteria), **kwargs)
 
 
-def ids(app: LeadstateApp, criteria: dict[str, Any], *, account: int = ACCOUNT) -> list[int]:
+def ids(app: Leadstate, criteria: dict[str, Any], *, account: int = ACCOUNT) -> list[int]:
     """The leadIds a search returns, in its order."""
     return [view["leadId"] for view in search(app, criteria, account=account)]
 
 
-def count(app: LeadstateApp, criteria: dict[str, Any], *, account: int = ACCOUNT) -> int:
+def count(app: Leadstate, criteria: dict[str, Any], *, account: int = ACCOUNT) -> int:
     """`leadSearch?count=true`."""
-    return app.count(account, parse_criteria(criteria))
+    return app.leads.count(account, parse_criteria(criteria))
 
 
-def lead(app: LeadstateApp, lead_id: int, *, account: int = ACCOUNT) -> dict[str, Any]:
+def lead(app: Leadstate, lead_id: int, *, account: int = ACCOUNT) -> dict[str, Any]:
     """`GET .../campaignLeads/{leadId}` (current state)."""
-    return app.get_lead(account, lead_id)
+    return app.leads.get_lead(account, lead_id)
 
 
 def act(
-    app: LeadstateApp,
+    app: Leadstate,
     action: str,
     criteria: dict[str, Any],
     params: dict[str, Any] | None = None,
@@ -95,7 +98,7 @@ def act(
     when: datetime | None = None,
 ) -> ActionResult:
     """`PUT .../campaignLeads/actions?leadAction=action`."""
-    return app.apply_action(account, action, params, criteria, meta(when))
+    return app.actions.apply_action(account, *wired(action, params, criteria), meta(when))
 
 
 def skipped(result: ActionResult) -> dict[int, str]:
@@ -103,7 +106,7 @@ def skipped(result: ActionResult) -> dict[int, str]:
     return {error["leadId"]: error["reason"] for error in result.errors}
 
 
-def raw_row(app: LeadstateApp, lead_id: int) -> dict[str, Any] | None:
+def raw_row(app: Leadstate, lead_id: int) -> dict[str, Any] | None:
     """The lead-search read model's row of `lead_id`, every column, or None."""
     table = app.store.qualify(app.tables["lead_search"])
     with app.store.read() as cur:

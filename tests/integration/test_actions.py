@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
 from leadstate.domain import InvalidRequest, Lead, NotFound
+from tests.backends import start_following
 from tests.integration._support import (
     ACCOUNT,
     CAMPAIGN,
@@ -31,7 +32,7 @@ T2 = at("2030-06-01T11:00:00+00:00")
 REQUEUE = {"PASS_DISPOSITION": "NO ANSWER", "REQUEUE": True}
 
 
-def one(app: LeadstateApp, **fields: Any) -> int:
+def one(app: Leadstate, **fields: Any) -> int:
     """Load one lead (at T0) and return its leadId."""
     return load(app, [row(**fields)], when=T0).lead_ids[0]
 
@@ -51,7 +52,7 @@ def same_except(before: dict[str, Any], after: dict[str, Any], *changed: str) ->
 
 
 def test_reset_makes_a_lead_ready_with_no_passes_due_now_and_keeps_its_reservation(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     lead_id = one(app)
     act(app, "MANUAL_LEADS", by_id(lead_id), {**REQUEUE, "PASS_DELAY": 60}, when=T1)
@@ -72,7 +73,7 @@ def test_reset_makes_a_lead_ready_with_no_passes_due_now_and_keeps_its_reservati
     assert act(app, "RESET_LEADS", by_id(lead_id), when=T2).update_count == 0, "a no-op"
 
 
-def test_reset_clears_a_callback(app: LeadstateApp) -> None:
+def test_reset_clears_a_callback(app: Leadstate) -> None:
     lead_id = one(app)
     act(
         app,
@@ -84,7 +85,7 @@ def test_reset_clears_a_callback(app: LeadstateApp) -> None:
     assert lead(app, lead_id)["leadState"] == "READY"
 
 
-def test_ready_changes_only_the_state(app: LeadstateApp) -> None:
+def test_ready_changes_only_the_state(app: Leadstate) -> None:
     lead_id = one(app)
     act(app, "MANUAL_LEADS", by_id(lead_id), {**REQUEUE, "PASS_DELAY": 30}, when=T1)
     act(app, "AGENT_RESERVATION", by_id(lead_id), {"RESERVATION_AGENT_ID": 3})
@@ -106,7 +107,7 @@ def test_ready_changes_only_the_state(app: LeadstateApp) -> None:
     ("action", "state"), [("CANCEL_LEADS", "CANCELLED"), ("PAUSE_LEADS", "PAUSED")]
 )
 def test_cancel_and_pause_set_their_state_and_count_each_lead_once(
-    app: LeadstateApp, action: str, state: str
+    app: Leadstate, action: str, state: str
 ) -> None:
     loaded = load(app, [row(), row(), row()]).lead_ids
     result = act(app, action, {"campaignIds": [CAMPAIGN]})
@@ -116,7 +117,7 @@ def test_cancel_and_pause_set_their_state_and_count_each_lead_once(
     assert (again.update_count, again.total, again.errors) == (0, 3, [])
 
 
-def test_suppress_and_unsuppress_only_toggle_the_overlay(app: LeadstateApp) -> None:
+def test_suppress_and_unsuppress_only_toggle_the_overlay(app: Leadstate) -> None:
     paused, ready = load(app, [row(), row()]).lead_ids
     act(app, "PAUSE_LEADS", by_id(paused))
     before = {i: lead(app, i) for i in (paused, ready)}
@@ -135,7 +136,7 @@ def test_suppress_and_unsuppress_only_toggle_the_overlay(app: LeadstateApp) -> N
     assert act(app, "UNSUPPRESS_LEADS", by_id(paused)).update_count == 0
 
 
-def test_delete_removes_the_leads_and_counts_them_as_deletions(app: LeadstateApp) -> None:
+def test_delete_removes_the_leads_and_counts_them_as_deletions(app: Leadstate) -> None:
     doomed = load(app, [row(), row()]).lead_ids
     kept = one(app)
     result = act(app, "DELETE_LEADS", {"leadIds": doomed})
@@ -163,7 +164,7 @@ def test_delete_removes_the_leads_and_counts_them_as_deletions(app: LeadstateApp
     ],
 )
 def test_manual_pass_counts_a_pass_then_completes_requeues_or_marks_do_not_call(
-    app: LeadstateApp, params: dict[str, Any], state: str, next_dial: Any
+    app: Leadstate, params: dict[str, Any], state: str, next_dial: Any
 ) -> None:
     lead_id = one(app)
     result = act(app, "MANUAL_LEADS", by_id(lead_id), params, when=T1)
@@ -193,7 +194,7 @@ def test_manual_pass_counts_a_pass_then_completes_requeues_or_marks_do_not_call(
     ],
 )
 def test_ready_reset_and_callback_skip_do_not_call_leads_and_do_the_rest(
-    app: LeadstateApp, action: str, params: dict[str, Any] | None
+    app: Leadstate, action: str, params: dict[str, Any] | None
 ) -> None:
     dnc, other = load(app, [row(), row()]).lead_ids
     act(app, "MANUAL_LEADS", by_id(dnc), {"PASS_DISPOSITION": "DNC", "DO_NOT_CALL": True})
@@ -225,7 +226,7 @@ def test_ready_reset_and_callback_skip_do_not_call_leads_and_do_the_rest(
     ],
 )
 def test_transitioned_leads_are_skipped_by_state_actions(
-    app: LeadstateApp, action: str, params: dict[str, Any] | None
+    app: Leadstate, action: str, params: dict[str, Any] | None
 ) -> None:
     original, other = load(app, [row(), row()]).lead_ids
     act(app, "PAUSE_LEADS", by_id(other))
@@ -254,7 +255,7 @@ def test_transitioned_leads_are_skipped_by_state_actions(
     ],
 )
 def test_delete_suppress_and_move_still_apply_to_transitioned_leads(
-    app: LeadstateApp, action: str, params: dict[str, Any] | None
+    app: Leadstate, action: str, params: dict[str, Any] | None
 ) -> None:
     original = one(app)
     transition = {"CAMPAIGN_ID": OTHER_CAMPAIGN, "LIST_ID": 0, "LIST_NAME": "t"}
@@ -275,7 +276,7 @@ def test_delete_suppress_and_move_still_apply_to_transitioned_leads(
 # -- MOVE_TO_CAMPAIGN ---------------------------------------------------------------------
 
 
-def test_move_changes_campaign_and_list_and_keeps_everything_else(app: LeadstateApp) -> None:
+def test_move_changes_campaign_and_list_and_keeps_everything_else(app: Leadstate) -> None:
     lead_id = one(app, firstName="Mover", leadPriority=4, maxPasses=6)
     act(app, "MANUAL_LEADS", by_id(lead_id), REQUEUE, when=T1)
     act(app, "SUPPRESS_LEADS", by_id(lead_id))
@@ -298,7 +299,7 @@ def test_move_changes_campaign_and_list_and_keeps_everything_else(app: Leadstate
 
 
 def test_move_to_a_list_of_another_campaign_is_refused_before_anything_changes(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     lead_id = one(app)
     list_of_campaign_10 = lead(app, lead_id)["listId"]
@@ -314,7 +315,7 @@ def test_move_to_a_list_of_another_campaign_is_refused_before_anything_changes(
 
 @pytest.mark.parametrize("copy_setting", [True, "true", "TRANSITION"])
 def test_copy_creates_a_fresh_ready_lead_in_the_target_with_the_same_data(
-    app: LeadstateApp, copy_setting: Any
+    app: Leadstate, copy_setting: Any
 ) -> None:
     original = one(app, firstName="Orig", email="o@example.com", leadPriority=5, maxPasses=4)
     act(app, "MANUAL_LEADS", by_id(original), REQUEUE, when=T1)
@@ -357,7 +358,7 @@ def test_copy_creates_a_fresh_ready_lead_in_the_target_with_the_same_data(
 
 @pytest.mark.parametrize("copy_setting", ["false", "true"])
 def test_list_id_0_creates_one_new_list_per_request_across_batches(
-    make_app: Callable[..., LeadstateApp], copy_setting: str
+    make_app: Callable[..., Leadstate], copy_setting: str
 ) -> None:
     app = make_app(batch_size=1)
     loaded = load(app, [row(), row(), row()]).lead_ids
@@ -381,7 +382,7 @@ def test_list_id_0_creates_one_new_list_per_request_across_batches(
 @pytest.mark.parametrize("batch_size", [1, 500])
 @pytest.mark.parametrize("copy_setting", ["false", "true"])
 def test_duplicate_ignore_skips_a_lead_whose_phone_is_already_in_the_target(
-    make_app: Callable[..., LeadstateApp], batch_size: int, copy_setting: str
+    make_app: Callable[..., Leadstate], batch_size: int, copy_setting: str
 ) -> None:
     app = make_app(batch_size=batch_size)
     load(app, [row(phone="5553000004")], campaign=OTHER_CAMPAIGN)
@@ -414,7 +415,7 @@ def test_duplicate_ignore_skips_a_lead_whose_phone_is_already_in_the_target(
     assert arrived == [first, third], "leads go in leadId order; the first of a phone wins"
 
 
-def test_duplicate_move_moves_regardless_of_phones_in_the_target(app: LeadstateApp) -> None:
+def test_duplicate_move_moves_regardless_of_phones_in_the_target(app: Leadstate) -> None:
     load(app, [row(phone="5553000001")], campaign=OTHER_CAMPAIGN)
     loaded = load(app, [row(phone="5553000001"), row(phone="5553000001")]).lead_ids
     params = {"CAMPAIGN_ID": OTHER_CAMPAIGN, "LIST_ID": 0, "LIST_NAME": "all"}
@@ -426,7 +427,7 @@ def test_duplicate_move_moves_regardless_of_phones_in_the_target(app: LeadstateA
 # -- MERGE_ORIGINAL -----------------------------------------------------------------------
 
 
-def copy_of(app: LeadstateApp, original: int) -> int:
+def copy_of(app: Leadstate, original: int) -> int:
     """A copy of `original` in the other campaign; its leadId."""
     params = {
         "CAMPAIGN_ID": OTHER_CAMPAIGN,
@@ -441,7 +442,7 @@ def copy_of(app: LeadstateApp, original: int) -> int:
 
 @pytest.mark.parametrize("batch_size", [1, 500])
 def test_merge_original_passes_the_original_once_even_when_it_is_selected_too(
-    make_app: Callable[..., LeadstateApp], batch_size: int
+    make_app: Callable[..., Leadstate], batch_size: int
 ) -> None:
     app = make_app(batch_size=batch_size)
     original = one(app)
@@ -457,7 +458,7 @@ def test_merge_original_passes_the_original_once_even_when_it_is_selected_too(
         assert view["agentDisposition"] == "SALE"
 
 
-def test_merge_original_applies_the_copys_pass_to_its_original(app: LeadstateApp) -> None:
+def test_merge_original_applies_the_copys_pass_to_its_original(app: Leadstate) -> None:
     original = one(app)
     copy = copy_of(app, original)
     params = {"PASS_DISPOSITION": "CB", "MERGE_ORIGINAL": "true", "REQUEUE": True}
@@ -469,7 +470,7 @@ def test_merge_original_applies_the_copys_pass_to_its_original(app: LeadstateApp
     assert lead(app, copy)["leadPasses"] == 2
 
 
-def test_merge_original_ignores_a_deleted_original(app: LeadstateApp) -> None:
+def test_merge_original_ignores_a_deleted_original(app: Leadstate) -> None:
     original = one(app)
     copy = copy_of(app, original)
     act(app, "DELETE_LEADS", by_id(original))
@@ -482,7 +483,7 @@ def test_merge_original_ignores_a_deleted_original(app: LeadstateApp) -> None:
 # -- callbacks and reservations -------------------------------------------------------------
 
 
-def test_agent_callback_reserves_the_agent_and_schedules_the_lead(app: LeadstateApp) -> None:
+def test_agent_callback_reserves_the_agent_and_schedules_the_lead(app: Leadstate) -> None:
     dated, undated = load(app, [row(), row()]).lead_ids
     act(
         app,
@@ -512,7 +513,7 @@ def test_agent_callback_reserves_the_agent_and_schedules_the_lead(app: Leadstate
     )
 
 
-def test_set_callback_schedules_without_reserving(app: LeadstateApp) -> None:
+def test_set_callback_schedules_without_reserving(app: Leadstate) -> None:
     lead_id = one(app)
     result = act(
         app,
@@ -528,7 +529,7 @@ def test_set_callback_schedules_without_reserving(app: LeadstateApp) -> None:
         act(app, "CALLBACK_LEADS", by_id(lead_id), {"ACTION_TYPE": "SET"})
 
 
-def test_callback_cancel_and_reset_touch_only_callback_leads(app: LeadstateApp) -> None:
+def test_callback_cancel_and_reset_touch_only_callback_leads(app: Leadstate) -> None:
     agent_cb, set_cb, ready = load(app, [row(), row(), row()]).lead_ids
     act(app, "CALLBACK_LEADS", by_id(agent_cb), {"ACTION_TYPE": "AGENT", "RESERVATION_AGENT_ID": 5})
     act(
@@ -557,7 +558,7 @@ def test_callback_cancel_and_reset_touch_only_callback_leads(app: LeadstateApp) 
 
 
 def test_agent_reservation_sets_and_clears_the_agent_and_leaves_the_state(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     lead_id = one(app)
     act(app, "PAUSE_LEADS", by_id(lead_id))
@@ -579,10 +580,10 @@ def test_agent_reservation_sets_and_clears_the_agent_and_leaves_the_state(
     assert lead(app, lead_id) == before
 
 
-def test_dialer_refresh_needs_no_criteria_and_changes_nothing(app: LeadstateApp) -> None:
+def test_dialer_refresh_needs_no_criteria_and_changes_nothing(app: Leadstate) -> None:
     lead_id = one(app)
     before = lead(app, lead_id)
-    app.start_projection_workers()
+    start_following(app)
     result = act(app, "DIALER_REFRESH", {}, {"force_dialer_cache_refresh": "true"})
     assert result.dialer_refreshed is True
     assert (result.update_count, result.delete_count) == (0, 0)
@@ -590,14 +591,14 @@ def test_dialer_refresh_needs_no_criteria_and_changes_nothing(app: LeadstateApp)
 
 
 def test_dialer_refresh_waits_for_the_asynchronous_read_models_and_says_when_they_lag(
-    make_app: Callable[..., LeadstateApp],
+    make_app: Callable[..., Leadstate],
 ) -> None:
     app = make_app(dialer_refresh_wait_seconds=0.5)
     one(app)
     assert act(app, "DIALER_REFRESH", {}).dialer_refreshed is False  # nobody follows the log
-    app.start_projection_workers()
+    start_following(app)
     assert act(app, "DIALER_REFRESH", {}).dialer_refreshed is True
-    assert app.lead_counts(ACCOUNT) != []
+    assert app.read_models.lead_counts(ACCOUNT) != []
 
 
 # -- forgetting ------------------------------------------------------------------------------
@@ -615,7 +616,7 @@ PRIOR_STATES: dict[str, tuple[str, dict[str, Any]]] = {
     ("action", "state"), [("CANCEL_LEADS", "CANCELLED"), ("PAUSE_LEADS", "PAUSED")]
 )
 def test_cancelled_and_paused_leads_keep_no_trace_of_their_prior_state(
-    app: LeadstateApp, prior: str, action: str, state: str
+    app: Leadstate, prior: str, action: str, state: str
 ) -> None:
     lead_id = one(app)
     setup, params = PRIOR_STATES[prior]
@@ -703,7 +704,7 @@ def test_cancelled_and_paused_leads_keep_no_trace_of_their_prior_state(
     ],
 )
 def test_a_bad_request_is_refused_before_anything_changes(
-    app: LeadstateApp,
+    app: Leadstate,
     action: str,
     params: dict[str, Any] | None,
     criteria: dict[str, Any],

@@ -9,15 +9,16 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
 from leadstate.domain import Lead
 from leadstate.settings import Settings
+from tests.backends import open_service
 from tests.integration._support import ACCOUNT, act, load, row, unique_phone
 
 PROCESSES = 3
 
 
-def _positions(app: LeadstateApp, topic_suffix: str) -> dict[UUID, int]:
+def _positions(app: Leadstate, topic_suffix: str) -> dict[UUID, int]:
     """The log position of each event whose topic ends with `topic_suffix`, by stream."""
     found: dict[UUID, int] = {}
     for page in app.store.iter_log(1, None, 10_000):
@@ -28,7 +29,7 @@ def _positions(app: LeadstateApp, topic_suffix: str) -> dict[UUID, int]:
 
 
 def test_a_load_never_commits_a_phone_after_a_pass_put_it_on_the_dnc_list(
-    make_app: Callable[..., LeadstateApp],
+    make_app: Callable[..., Leadstate],
 ) -> None:
     loader, dialer = make_app(), make_app()
     phone = unique_phone()
@@ -59,13 +60,13 @@ def test_a_load_never_commits_a_phone_after_a_pass_put_it_on_the_dnc_list(
         "a lead of a do-not-call phone was loaded after the phone was listed"
     )
     refused = [r for result in results for r in result.rejected]
-    assert all(r["message"] == "phone is on the do-not-call list" for r in refused)
+    assert all(r.message == "phone is on the do-not-call list" for r in refused)
     assert len(copies) + len(refused) == 60
     assert sum(result.dnc_returned for result in results) == len(refused)
 
 
 def _allocate(settings: dict[str, Any], barrier: Any, out: Any) -> None:
-    app = LeadstateApp(Settings(**settings))
+    app = open_service(Settings(**settings))
     try:
         barrier.wait()
         out.put(
@@ -80,12 +81,12 @@ def _allocate(settings: dict[str, Any], barrier: Any, out: Any) -> None:
 
 
 def _claim(settings: dict[str, Any], barrier: Any, out: Any, rounds: int) -> None:
-    app = LeadstateApp(Settings(**settings))
+    app = open_service(Settings(**settings))
     try:
         won = []
         for n in range(rounds):
             barrier.wait()
-            if app.claim_lease(
+            if app.leases.claim(
                 f"job:race-{n}", f"owner-{multiprocessing.current_process().pid}", 60
             ):
                 won.append(n)
@@ -112,7 +113,7 @@ def _in_processes(target: Callable[..., None], settings: Settings, *args: Any) -
 
 
 def test_ids_allocated_by_several_processes_at_once_never_overlap(
-    app: LeadstateApp, settings: Settings
+    app: Leadstate, settings: Settings
 ) -> None:
     ranges = [r for result in _in_processes(_allocate, settings) for r in result]
 
@@ -125,7 +126,7 @@ def test_ids_allocated_by_several_processes_at_once_never_overlap(
 
 
 def test_a_lease_raced_for_by_several_processes_has_exactly_one_holder(
-    app: LeadstateApp, settings: Settings
+    app: Leadstate, settings: Settings
 ) -> None:
     rounds = 15
     won = [n for result in _in_processes(_claim, settings, rounds) for n in result]
@@ -133,7 +134,7 @@ def test_a_lease_raced_for_by_several_processes_has_exactly_one_holder(
     assert sorted(won) == list(range(rounds)), "each lease: one winner, never two or none"
 
 
-def test_the_account_of_a_guarded_load_is_its_own(app: LeadstateApp) -> None:
+def test_the_account_of_a_guarded_load_is_its_own(app: Leadstate) -> None:
     phone = unique_phone()
     load(app, [row(phone=phone)], account=ACCOUNT + 100)
 

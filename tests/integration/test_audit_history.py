@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from eventsourcing.domain import Aggregate
 
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
 from leadstate.domain import Lead, NotFound
 from leadstate.projections import lead_search
+from leadstate.requests.calls import parse_dial_attempt
 from tests.integration._support import (
     ACCOUNT,
     CAMPAIGN,
@@ -62,7 +63,7 @@ def as_of_view(view: dict[str, Any], version: int, deleted: bool = False) -> dic
 class Journey:
     """One lead taken through every event type, its view recorded after each event."""
 
-    def __init__(self, app: LeadstateApp) -> None:
+    def __init__(self, app: Leadstate) -> None:
         self.app = app
         self.views: dict[int, dict[str, Any]] = {}
         self.times: dict[int, Any] = {}
@@ -103,7 +104,7 @@ class Journey:
 
     def run(self) -> None:
         app = self.app
-        app.edit_lead(ACCOUNT, self.lead_id, None, {"firstName": "Augusta"}, meta(when(1)))
+        app.leads.edit_lead(ACCOUNT, self.lead_id, None, {"firstName": "Augusta"}, meta(when(1)))
         self.types.append("Edited")
         self.record(1)
         self.action(
@@ -118,13 +119,15 @@ class Journey:
             dialing.record_call(
                 ACCOUNT,
                 self.lead_id,
-                {
-                    "uii": "uii-1",
-                    "agentId": 9,
-                    "systemDisposition": "NOANSWER",
-                    "agentDisposition": None,
-                    "talkTime": 0,
-                },
+                parse_dial_attempt(
+                    {
+                        "uii": "uii-1",
+                        "agentId": 9,
+                        "systemDisposition": "NOANSWER",
+                        "agentDisposition": None,
+                        "talkTime": 0,
+                    }
+                ),
                 meta(when(step)),
             )
             self.types.append("DialAttemptRecorded")
@@ -169,7 +172,7 @@ class Journey:
         self.transition_time = self.times[self.version]
         copies = [
             v["leadId"]
-            for v in app.search(ACCOUNT, _criteria({"campaignIds": [CAMPAIGN]}), max_rows=100)
+            for v in app.leads.search(ACCOUNT, _criteria({"campaignIds": [CAMPAIGN]}), max_rows=100)
             if v["originalLeadId"] == self.lead_id
         ]
         assert len(copies) == 1
@@ -179,13 +182,13 @@ class Journey:
 
 
 def _criteria(body: dict[str, Any]) -> Any:
-    from leadstate.domain.criteria import parse_criteria
+    from leadstate.requests.criteria import parse_criteria
 
     return parse_criteria(body)
 
 
 @pytest.fixture
-def journey(app: LeadstateApp) -> Journey:
+def journey(app: Leadstate) -> Journey:
     trip = Journey(app)
     trip.run()
     return trip
@@ -199,9 +202,9 @@ def test_the_journey_covers_every_event_type_of_a_lead(journey: Journey) -> None
 
 
 def test_history_lists_every_event_in_order_with_who_when_and_why(
-    app: LeadstateApp, journey: Journey
+    app: Leadstate, journey: Journey
 ) -> None:
-    history = app.lead_history(ACCOUNT, journey.lead_id)
+    history = app.audit.lead_history(ACCOUNT, journey.lead_id)
     last = journey.version
 
     assert [e["type"] for e in history] == journey.types
@@ -222,17 +225,17 @@ def test_history_lists_every_event_in_order_with_who_when_and_why(
 
 
 def test_history_shows_personal_data_as_erased_once_the_lead_is_deleted(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     lead_id = load(app, [row(firstName="Grace", city="Arlington")], when=when(0)).lead_ids[0]
-    app.edit_lead(ACCOUNT, lead_id, None, {"lastName": "Hopper"}, meta(when(1)))
+    app.leads.edit_lead(ACCOUNT, lead_id, None, {"lastName": "Hopper"}, meta(when(1)))
 
-    before = app.lead_history(ACCOUNT, lead_id)
+    before = app.audit.lead_history(ACCOUNT, lead_id)
     assert before[0]["data"]["contact"]["firstName"] == "Grace"
     assert before[1]["data"]["contact"] == {"lastName": "Hopper"}
 
     act(app, "DELETE_LEADS", {"leadIds": [lead_id]}, when=when(2))
-    after = app.lead_history(ACCOUNT, lead_id)
+    after = app.audit.lead_history(ACCOUNT, lead_id)
     assert [e["type"] for e in after] == ["Loaded", "Edited", "Deleted"]
     assert after[0]["data"]["contact"] == ERASED
     assert after[1]["data"]["contact"] == ERASED
@@ -240,65 +243,65 @@ def test_history_shows_personal_data_as_erased_once_the_lead_is_deleted(
 
 
 def test_as_of_every_version_shows_the_lead_as_it_was_with_personal_data_erased(
-    app: LeadstateApp, journey: Journey
+    app: Leadstate, journey: Journey
 ) -> None:
     last = journey.version
     for version, view in journey.live_views.items():
-        shown = app.get_lead(ACCOUNT, journey.lead_id, version=version)
+        shown = app.leads.get_lead(ACCOUNT, journey.lead_id, version=version)
         assert shown == erased(as_of_view(view, version)), version
-    final = app.get_lead(ACCOUNT, journey.lead_id, version=last)
+    final = app.leads.get_lead(ACCOUNT, journey.lead_id, version=last)
     assert final == erased(as_of_view(journey.live_views[last - 1], last, deleted=True))
     with pytest.raises(NotFound, match=f"last version is {last}"):
-        app.get_lead(ACCOUNT, journey.lead_id, version=99)
+        app.leads.get_lead(ACCOUNT, journey.lead_id, version=99)
 
 
-def test_as_of_a_time_folds_the_events_up_to_that_time(app: LeadstateApp, journey: Journey) -> None:
+def test_as_of_a_time_folds_the_events_up_to_that_time(app: Leadstate, journey: Journey) -> None:
     for version, view in journey.live_views.items():
         moment = journey.times[version]
         expected = erased(as_of_view(view, version))
-        assert app.get_lead(ACCOUNT, journey.lead_id, as_of=moment) == expected
+        assert app.leads.get_lead(ACCOUNT, journey.lead_id, as_of=moment) == expected
         half_later = moment + timedelta(minutes=30)
-        assert app.get_lead(ACCOUNT, journey.lead_id, as_of=half_later) == expected
+        assert app.leads.get_lead(ACCOUNT, journey.lead_id, as_of=half_later) == expected
     naive = (journey.times[5] + timedelta(minutes=1)).replace(tzinfo=None)
-    assert app.get_lead(ACCOUNT, journey.lead_id, as_of=naive)["version"] == 5
+    assert app.leads.get_lead(ACCOUNT, journey.lead_id, as_of=naive)["version"] == 5
     with pytest.raises(NotFound):
-        app.get_lead(ACCOUNT, journey.lead_id, as_of=T0 - timedelta(seconds=1))
+        app.leads.get_lead(ACCOUNT, journey.lead_id, as_of=T0 - timedelta(seconds=1))
 
 
 def test_as_of_before_deletion_shows_personal_data_while_the_lead_lives(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     lead_id = load(app, [row(firstName="Alan")], when=when(0)).lead_ids[0]
     act(app, "CANCEL_LEADS", {"leadIds": [lead_id]}, when=when(1))
-    first = app.get_lead(ACCOUNT, lead_id, version=1)
+    first = app.leads.get_lead(ACCOUNT, lead_id, version=1)
     assert (first["firstName"], first["leadState"], first["deleted"]) == ("Alan", "READY", False)
-    cancelled = app.get_lead(ACCOUNT, lead_id, as_of=when(1))
+    cancelled = app.leads.get_lead(ACCOUNT, lead_id, as_of=when(1))
     assert (cancelled["leadState"], cancelled["version"]) == ("CANCELLED", 2)
 
 
-def test_a_copy_has_its_own_history_and_as_of(app: LeadstateApp, journey: Journey) -> None:
-    history = app.lead_history(ACCOUNT, journey.copy_id)
+def test_a_copy_has_its_own_history_and_as_of(app: Leadstate, journey: Journey) -> None:
+    history = app.audit.lead_history(ACCOUNT, journey.copy_id)
     assert [e["type"] for e in history] == ["Copied"]
     assert history[0]["data"]["original_lead_id"] == journey.lead_id
     assert history[0]["data"]["contact"]["firstName"] == "Augusta"
     assert history[0]["time"] == journey.transition_time.isoformat()
     current = lead(app, journey.copy_id)
-    assert app.get_lead(ACCOUNT, journey.copy_id, version=1) == as_of_view(current, 1)
+    assert app.leads.get_lead(ACCOUNT, journey.copy_id, version=1) == as_of_view(current, 1)
 
 
 def test_a_deleted_lead_is_gone_from_search_but_not_from_the_audit(
-    app: LeadstateApp, journey: Journey
+    app: Leadstate, journey: Journey
 ) -> None:
     with pytest.raises(NotFound):
         lead(app, journey.lead_id)
-    assert len(app.lead_history(ACCOUNT, journey.lead_id)) == journey.version
+    assert len(app.audit.lead_history(ACCOUNT, journey.lead_id)) == journey.version
 
 
-def test_history_and_as_of_stay_inside_the_account(app: LeadstateApp) -> None:
+def test_history_and_as_of_stay_inside_the_account(app: Leadstate) -> None:
     lead_id = load(app, [row()], when=when(0)).lead_ids[0]
     with pytest.raises(NotFound):
-        app.lead_history(OTHER_ACCOUNT, lead_id)
+        app.audit.lead_history(OTHER_ACCOUNT, lead_id)
     with pytest.raises(NotFound):
-        app.get_lead(OTHER_ACCOUNT, lead_id, version=1)
+        app.leads.get_lead(OTHER_ACCOUNT, lead_id, version=1)
     with pytest.raises(NotFound):
-        app.lead_history(ACCOUNT, 2_000_000_000)
+        app.audit.lead_history(ACCOUNT, 2_000_000_000)

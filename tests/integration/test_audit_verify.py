@@ -7,9 +7,10 @@ import subprocess
 import sys
 from typing import Any
 
-from leadstate.application import LeadstateApp
-from leadstate.jobs import JobRunner
+from leadstate.application.bootstrap import Leadstate
 from leadstate.settings import Settings
+from leadstate.workers.jobs import JobRunner
+from tests.backends import start_following, stop_following, wired
 from tests.integration._support import ACCOUNT, CAMPAIGN, OTHER_CAMPAIGN, act, load, meta, row
 
 
@@ -34,7 +35,7 @@ def run_cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedP
     )
 
 
-def busy_log(app: LeadstateApp) -> list[int]:
+def busy_log(app: Leadstate) -> list[int]:
     """Leads, lists, campaigns, a bulk job and deletions: every read model has rows."""
     first = load(app, [row(firstName=f"F{i}") for i in range(30)]).lead_ids
     load(app, [row() for _ in range(10)], campaign=OTHER_CAMPAIGN)
@@ -53,33 +54,33 @@ def busy_log(app: LeadstateApp) -> list[int]:
             "CREATE_COPY_SETTING": True,
         },
     )
-    app.set_campaign_settings(ACCOUNT, CAMPAIGN, 5, 10, "test")
-    app.edit_lead(ACCOUNT, first[16], None, {"city": "Paris"}, meta())
-    job = app.submit_job(ACCOUNT, "PAUSE_LEADS", {}, {"leadIds": first[20:30]}, meta())
+    app.leads.set_campaign_settings(ACCOUNT, CAMPAIGN, 5, 10, "test")
+    app.leads.edit_lead(ACCOUNT, first[16], None, {"city": "Paris"}, meta())
+    job = app.actions.submit_job(
+        ACCOUNT, *wired("PAUSE_LEADS", {}, {"leadIds": first[20:30]}), meta()
+    )
     JobRunner(app).run_job(job["jobId"])
-    assert app.get_job(ACCOUNT, job["jobId"])["status"] == "done"
-    worker = app.start_projection_workers()
-    assert app.wait_for_projections(app.store.max_position(), 30)
-    app.stop_projection_workers()
+    assert app.actions.get_job(ACCOUNT, job["jobId"])["status"] == "done"
+    worker = start_following(app)
+    assert app.read_models.wait_for_projections(app.store.max_position(), 30)
+    stop_following(app)
     assert not worker.alive
     return first
 
 
-def test_verify_is_clean_after_every_kind_of_change(app: LeadstateApp) -> None:
+def test_verify_is_clean_after_every_kind_of_change(app: Leadstate) -> None:
     busy_log(app)
-    assert app.verify_read_models() == []
-    assert app.verify_read_models(page=7) == [], "pages split aggregates the same way"
+    assert app.audit.verify_read_models() == []
+    assert app.audit.verify_read_models(page=7) == [], "pages split aggregates the same way"
 
 
-def execute(app: LeadstateApp, sql: str, *params: Any) -> None:
+def execute(app: Leadstate, sql: str, *params: Any) -> None:
     """Tamper with the database behind the application's back."""
     with app.store.write() as cur:
         cur.execute(sql.replace("?", app.store.ph), params)
 
 
-def test_verify_finds_tampered_rows_and_the_cli_exits_1(
-    app: LeadstateApp, settings: Settings
-) -> None:
+def test_verify_finds_tampered_rows_and_the_cli_exits_1(app: Leadstate, settings: Settings) -> None:
     first = busy_log(app)
     q = app.store.qualify
     execute(
@@ -102,7 +103,7 @@ def test_verify_finds_tampered_rows_and_the_cli_exits_1(
     execute(app, f"UPDATE {q(app.tables['campaigns'])} SET max_passes = 9")
     execute(app, f"UPDATE {q(app.tables['lead_counts'])} SET lead_count = lead_count + 1")
 
-    differences = app.verify_read_models()
+    differences = app.audit.verify_read_models()
     found = {(d.model, d.kind, str(d.key)) for d in differences}
     assert ("lead_search", "columns", str(first[0])) in found
     assert ("lead_search", "missing", str(first[1])) in found
@@ -128,7 +129,7 @@ def test_verify_finds_tampered_rows_and_the_cli_exits_1(
     assert "difference(s)" in result.stderr
 
 
-def test_the_cli_verify_exits_0_when_all_agree(app: LeadstateApp, settings: Settings) -> None:
+def test_the_cli_verify_exits_0_when_all_agree(app: Leadstate, settings: Settings) -> None:
     busy_log(app)
     result = run_cli(settings, "verify", "--page-size", "5")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -136,7 +137,7 @@ def test_the_cli_verify_exits_0_when_all_agree(app: LeadstateApp, settings: Sett
     assert "agree" in result.stderr
 
 
-def test_history_and_replay_on_the_command_line(app: LeadstateApp, settings: Settings) -> None:
+def test_history_and_replay_on_the_command_line(app: Leadstate, settings: Settings) -> None:
     import json
 
     lead_id = load(app, [row(firstName="Cli")]).lead_ids[0]

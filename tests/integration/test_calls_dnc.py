@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
+from leadstate.application.export_links import LinkGone
 from leadstate.domain import Conflict, InvalidRequest, NotFound, utcnow
 from leadstate.domain.export import ExportStatus
-from leadstate.exports import LinkGone
-from leadstate.projections.outreach import EXPORT_FILES, EXPORT_LEADS, OUTBOX
+from leadstate.persistence.schema import EXPORT_FILES, EXPORT_LEADS, OUTBOX
+from leadstate.requests.calls import parse_dial_attempt
 from tests.integration._support import (
     ACCOUNT,
     CAMPAIGN,
@@ -28,7 +29,7 @@ from tests.integration._support import (
 
 
 def call(
-    app: LeadstateApp,
+    app: Leadstate,
     lead_id: int,
     uii: str,
     disposition: str = "NOANSWER",
@@ -39,18 +40,18 @@ def call(
     """`POST .../campaignLeads/{leadId}/calls`."""
     body = {"uii": uii, "agentId": agent, "systemDisposition": disposition, "talkTime": 20}
     body.update(extra)
-    return app.dialing.record_call(account, lead_id, body, meta())
+    return app.dialing.record_call(account, lead_id, parse_dial_attempt(body), meta())
 
 
-def rows_of(app: LeadstateApp, table: str) -> list[dict[str, Any]]:
+def rows_of(app: Leadstate, table: str) -> list[dict[str, Any]]:
     """Every row of a table, as dicts."""
     with app.store.read() as cur:
         cur.execute(f"SELECT * FROM {app.store.qualify(table)}")
-        return [app._as_dict(r) for r in cur.fetchall()]
+        return [dict(r) for r in cur.fetchall()]
 
 
-def test_a_dial_attempt_follows_the_campaign_settings(app: LeadstateApp) -> None:
-    app.set_campaign_settings(ACCOUNT, CAMPAIGN, 2, 15, actor="test")
+def test_a_dial_attempt_follows_the_campaign_settings(app: Leadstate) -> None:
+    app.leads.set_campaign_settings(ACCOUNT, CAMPAIGN, 2, 15, actor="test")
     lead_id = load(app, [row()]).lead_ids[0]
     before = utcnow()
     record = call(app, lead_id, "u-1", agentDisposition="VOICEMAIL")
@@ -69,7 +70,7 @@ def test_a_dial_attempt_follows_the_campaign_settings(app: LeadstateApp) -> None
     with pytest.raises(Conflict, match="not due"):
         call(app, lead_id, "u-2")
     act(app, "RESET_LEADS", {"leadIds": [lead_id]})  # passes 0, due now
-    app.set_campaign_settings(ACCOUNT, CAMPAIGN, 2, 0, actor="test")
+    app.leads.set_campaign_settings(ACCOUNT, CAMPAIGN, 2, 0, actor="test")
     call(app, lead_id, "u-3")
     call(app, lead_id, "u-4")
     assert lead(app, lead_id)["leadState"] == "MAX-DIAL-LIMIT"
@@ -77,7 +78,7 @@ def test_a_dial_attempt_follows_the_campaign_settings(app: LeadstateApp) -> None
 
 
 def test_the_same_uii_twice_is_one_attempt_and_a_uii_belongs_to_one_lead(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     first_id, second_id = load(app, [row(), row()]).lead_ids
     first = call(app, first_id, "same", "ANSWER")
@@ -90,7 +91,7 @@ def test_the_same_uii_twice_is_one_attempt_and_a_uii_belongs_to_one_lead(
         call(app, second_id, "same")
 
 
-def test_dial_attempts_are_refused_with_409_or_404_as_they_should(app: LeadstateApp) -> None:
+def test_dial_attempts_are_refused_with_409_or_404_as_they_should(app: Leadstate) -> None:
     lead_id = load(app, [row()]).lead_ids[0]
     act(app, "AGENT_RESERVATION", {"leadIds": [lead_id]}, {"RESERVATION_AGENT_ID": 7})
     with pytest.raises(Conflict, match="reserved for agent 7"):
@@ -107,7 +108,7 @@ def test_dial_attempts_are_refused_with_409_or_404_as_they_should(app: Leadstate
     assert lead(app, lead_id)["pendingAgentId"] is None, "the reservation was consumed"
 
 
-def test_app_dnc_puts_the_phone_on_the_list_for_every_campaign(app: LeadstateApp) -> None:
+def test_app_dnc_puts_the_phone_on_the_list_for_every_campaign(app: Leadstate) -> None:
     phone = unique_phone()
     dialled = load(app, [row(phone=phone)]).lead_ids[0]
     twin = load(app, [row(phone=f"+1 {phone}")], campaign=OTHER_CAMPAIGN).lead_ids[0]
@@ -126,10 +127,10 @@ def test_app_dnc_puts_the_phone_on_the_list_for_every_campaign(app: LeadstateApp
 
     reload = load(app, [row(phone=phone), row()], campaign=OTHER_CAMPAIGN)
     assert (reload.dnc_returned, reload.leads_inserted) == (1, 1)
-    assert reload.rejected[0]["message"] == "phone is on the do-not-call list"
+    assert reload.rejected[0].message == "phone is on the do-not-call list"
 
 
-def test_manual_pass_with_do_not_call_and_reloading_that_phone(app: LeadstateApp) -> None:
+def test_manual_pass_with_do_not_call_and_reloading_that_phone(app: Leadstate) -> None:
     phone = unique_phone()
     lead_ids = load(app, [row(phone=phone), row(phone=phone)]).lead_ids
     result = act(
@@ -150,7 +151,7 @@ def test_manual_pass_with_do_not_call_and_reloading_that_phone(app: LeadstateApp
 
 
 def test_a_deleted_lead_keeps_its_call_records_and_dnc_entry_without_personal_data(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     phone = unique_phone()
     lead_id = load(app, [row(phone=phone, firstName="Zebedee", email="zeb@example.com")]).lead_ids[
@@ -168,10 +169,10 @@ def test_a_deleted_lead_keeps_its_call_records_and_dnc_entry_without_personal_da
     for personal in ("Zebedee", "zeb@example.com", phone):
         assert personal not in text
     assert [e["phone"] for e in app.dialing.dnc_list(ACCOUNT)] == [phone], "DNC outlives the lead"
-    assert app.verify_read_models() == []
+    assert app.audit.verify_read_models() == []
 
 
-def test_call_records_are_searchable_by_campaign_agent_lead_and_time(app: LeadstateApp) -> None:
+def test_call_records_are_searchable_by_campaign_agent_lead_and_time(app: Leadstate) -> None:
     a, b = load(app, [row(), row()]).lead_ids
     c = load(app, [row()], campaign=OTHER_CAMPAIGN).lead_ids[0]
     call(app, a, "a1", agent=1, startTime="2026-02-01T10:00:00Z")
@@ -194,7 +195,7 @@ def test_call_records_are_searchable_by_campaign_agent_lead_and_time(app: Leadst
         uiis(start=t("2026-02-03T00:00:00+00:00"), end=t("2026-02-01T00:00:00+00:00"))
 
 
-def test_calls_dnc_and_exports_read_models_rebuild_to_the_same_rows(app: LeadstateApp) -> None:
+def test_calls_dnc_and_exports_read_models_rebuild_to_the_same_rows(app: Leadstate) -> None:
     a, b = load(app, [row(), row()]).lead_ids
     call(app, a, "r1", "APP_DNC")
     act(app, "MANUAL_LEADS", {"leadIds": [b]}, {"PASS_DISPOSITION": "X", "REQUEUE": True})
@@ -202,12 +203,12 @@ def test_calls_dnc_and_exports_read_models_rebuild_to_the_same_rows(app: Leadsta
     act(app, "DELETE_LEADS", {"leadIds": [a]})
     for name in ("calls", "dnc", "exports"):
         before = sorted(map(repr, rows_of(app, app.tables[name])))
-        app.rebuild_projection(name)
+        app.read_models.rebuild_projection(name)
         assert sorted(map(repr, rows_of(app, app.tables[name]))) == before, name
-    assert app.verify_read_models() == []
+    assert app.audit.verify_read_models() == []
 
 
-def test_deleting_a_lead_withdraws_and_purges_the_exports_holding_it(app: LeadstateApp) -> None:
+def test_deleting_a_lead_withdraws_and_purges_the_exports_holding_it(app: Leadstate) -> None:
     a, b, c = load(app, [row(), row(), row()]).lead_ids
     result = act(app, "EMAIL_LEADS", {"leadIds": [a, b]}, {"EMAIL_TO": "x@example.com"})
     assert (result.total, result.update_count) == (2, 0)
@@ -216,7 +217,7 @@ def test_deleting_a_lead_withdraws_and_purges_the_exports_holding_it(app: Leadst
     exports = {r["export_id"]: r for r in rows_of(app, app.tables["exports"])}
     holding = next(e for e, r in exports.items() if r["row_count"] == 2)
     keeping = next(e for e, r in exports.items() if r["row_count"] == 1)
-    token = app.exports.token(holding, 0)
+    token = app.exports.links.token(holding, 0)
     assert b"".join(app.exports.open_link(token).chunks)[:2] == b"PK"
 
     act(app, "DELETE_LEADS", {"leadIds": [b]})
@@ -227,4 +228,4 @@ def test_deleting_a_lead_withdraws_and_purges_the_exports_holding_it(app: Leadst
     assert {r["export_id"] for r in rows_of(app, EXPORT_FILES)} == {keeping}
     assert {r["export_id"] for r in rows_of(app, EXPORT_LEADS)} == {keeping}
     assert {r["export_id"] for r in rows_of(app, OUTBOX)} == {keeping}
-    assert b"".join(app.exports.open_link(app.exports.token(keeping, 0)).chunks)[:2] == b"PK"
+    assert b"".join(app.exports.open_link(app.exports.links.token(keeping, 0)).chunks)[:2] == b"PK"

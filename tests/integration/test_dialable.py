@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
 from leadstate.domain import InvalidRequest, utcnow
+from leadstate.requests.calls import parse_dial_attempt
 from tests.integration._support import (
     ACCOUNT,
     CAMPAIGN,
@@ -22,12 +23,12 @@ from tests.integration._support import (
 )
 
 
-def queue(app: LeadstateApp, **kw: object) -> list[int]:
+def queue(app: Leadstate, **kw: object) -> list[int]:
     """leadIds of `GET .../campaigns/{CAMPAIGN}/dialable`."""
     return [v["leadId"] for v in app.dialing.dialable(ACCOUNT, CAMPAIGN, **kw)]  # type: ignore[arg-type]
 
 
-def test_order_is_priority_desc_then_next_dial_time_then_lead_id(app: LeadstateApp) -> None:
+def test_order_is_priority_desc_then_next_dial_time_then_lead_id(app: Leadstate) -> None:
     now = utcnow()
     low_old = load(app, [row(leadPriority=1)], when=now - timedelta(hours=3)).lead_ids[0]
     high = load(app, [row(leadPriority=9), row(leadPriority=9)], when=now - timedelta(hours=1))
@@ -37,7 +38,7 @@ def test_order_is_priority_desc_then_next_dial_time_then_lead_id(app: LeadstateA
     assert queue(app, limit=2) == [immediate.lead_ids[0], high.lead_ids[0]]
 
 
-def test_only_due_unsuppressed_leads_in_dialable_states_not_on_dnc(app: LeadstateApp) -> None:
+def test_only_due_unsuppressed_leads_in_dialable_states_not_on_dnc(app: Leadstate) -> None:
     (
         ready,
         suppressed,
@@ -100,7 +101,7 @@ def test_only_due_unsuppressed_leads_in_dialable_states_not_on_dnc(app: Leadstat
     )
 
 
-def test_reserved_leads_are_dialable_only_for_their_agent(app: LeadstateApp) -> None:
+def test_reserved_leads_are_dialable_only_for_their_agent(app: Leadstate) -> None:
     free, reserved, agent_callback = load(app, [row(), row(), row()]).lead_ids
     act(app, "AGENT_RESERVATION", {"leadIds": [reserved]}, {"RESERVATION_AGENT_ID": 7})
     act(
@@ -114,14 +115,14 @@ def test_reserved_leads_are_dialable_only_for_their_agent(app: LeadstateApp) -> 
     assert sorted(queue(app, agent_id=8)) == [free, agent_callback]
 
 
-def test_the_queue_is_a_preview_that_claims_nothing(app: LeadstateApp) -> None:
+def test_the_queue_is_a_preview_that_claims_nothing(app: Leadstate) -> None:
     lead_ids = load(app, [row(), row()]).lead_ids
     assert queue(app) == lead_ids
     assert queue(app) == lead_ids, "asking again shows the same leads"
     app.dialing.record_call(
         ACCOUNT,
         lead_ids[0],
-        {"uii": "q-1", "agentId": 3, "systemDisposition": "ANSWER", "talkTime": 30},
+        parse_dial_attempt({"uii": "q-1", "agentId": 3, "systemDisposition": "ANSWER"}),
         meta(),
     )
     assert queue(app) == lead_ids[1:], "a completed lead leaves the queue"

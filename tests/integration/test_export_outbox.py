@@ -15,11 +15,14 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
+from leadstate.application.exports import write_zip
+from leadstate.application.views import LEAD_VIEW_FIELDS
 from leadstate.domain.export import ExportStatus
-from leadstate.exports import ExportWriter, csv_header, write_zip
-from leadstate.outbox import OutboxSender, SmtpConfig, SmtpUrlError
-from leadstate.projections.outreach import OUTBOX
+from leadstate.persistence.schema import OUTBOX
+from leadstate.workers.exports import ExportWriter
+from leadstate.workers.outbox import SmtpConfig, SmtpUrlError
+from leadstate.workers.start import outbox_sender
 from tests.e2e.support import free_port
 from tests.integration._support import act, load, row
 
@@ -45,36 +48,36 @@ def smtp_port() -> int:
 
 
 @pytest.fixture
-def mail_app(make_app: Callable[..., LeadstateApp], smtp_port: int) -> Iterator[LeadstateApp]:
+def mail_app(make_app: Callable[..., Leadstate], smtp_port: int) -> Iterator[Leadstate]:
     """An application mailing through 127.0.0.1:`smtp_port`, quick to retry."""
     yield make_app(
         smtp_url=f"smtp://127.0.0.1:{smtp_port}", outbox_retry_max=0.2, bulk_sync_limit=3
     )
 
 
-def outbox(app: LeadstateApp) -> list[dict[str, Any]]:
+def outbox(app: Leadstate) -> list[dict[str, Any]]:
     """The outbox rows."""
     with app.store.read() as cur:
         cur.execute(f"SELECT * FROM {app.store.qualify(OUTBOX)} ORDER BY outbox_id")
-        return [app._as_dict(r) for r in cur.fetchall()]
+        return [dict(r) for r in cur.fetchall()]
 
 
-def export_ids(app: LeadstateApp) -> list[str]:
+def export_ids(app: Leadstate) -> list[str]:
     """Every export's id."""
     with app.store.read() as cur:
         cur.execute(f"SELECT export_id FROM {app.store.qualify(app.tables['exports'])}")
-        return [str(app._as_dict(r)["export_id"]) for r in cur.fetchall()]
+        return [str(dict(r)["export_id"]) for r in cur.fetchall()]
 
 
 def test_smtp_down_then_back_sends_each_email_once_across_senders(
-    mail_app: LeadstateApp, smtp_port: int
+    mail_app: Leadstate, smtp_port: int
 ) -> None:
     load(mail_app, [row(), row()])
     act(mail_app, "EMAIL_LEADS", {"campaignIds": [10]}, {"EMAIL_TO": "a@example.com,b@example.com"})
     assert [r["status"] for r in outbox(mail_app)] == ["pending", "pending"]
 
-    down = OutboxSender(mail_app)
-    assert down.run_once() == 0
+    down = outbox_sender(mail_app)
+    assert down.send_due() == 0
     tried = outbox(mail_app)
     assert [r["status"] for r in tried] == ["pending", "pending"]
     assert tried[0]["attempts"] == 1 and "Error" in tried[0]["last_error"]
@@ -85,9 +88,9 @@ def test_smtp_down_then_back_sends_each_email_once_across_senders(
     controller.start()
     try:
         time.sleep(0.3)  # the failed row's backoff
-        restarted = OutboxSender(mail_app)
-        assert restarted.run_once() == 2
-        assert restarted.run_once() == 0
+        restarted = outbox_sender(mail_app)
+        assert restarted.send_due() == 2
+        assert restarted.send_due() == 0
         restarted.stop()
         assert sorted(inbox.to) == ["a@example.com", "b@example.com"]
         assert [r["status"] for r in outbox(mail_app)] == ["sent", "sent"]
@@ -97,7 +100,7 @@ def test_smtp_down_then_back_sends_each_email_once_across_senders(
         controller.stop()
 
 
-def test_a_large_export_is_written_in_the_background(mail_app: LeadstateApp) -> None:
+def test_a_large_export_is_written_in_the_background(mail_app: Leadstate) -> None:
     load(mail_app, [row() for _ in range(5)])
     result = act(mail_app, "EMAIL_LEADS", {"campaignIds": [10]}, {"EMAIL_TO": "c@example.com"})
     assert (result.total, result.processed) == (5, 0), "above the sync limit: not written yet"
@@ -105,16 +108,16 @@ def test_a_large_export_is_written_in_the_background(mail_app: LeadstateApp) -> 
     assert mail_app.exports.get(export_id).status == ExportStatus.WRITING
     assert outbox(mail_app) == [], "no email before the file is stored"
 
-    ExportWriter(mail_app).run_once()
+    ExportWriter(mail_app.exports).run_once()
     export = mail_app.exports.get(export_id)
     assert (export.status, export.row_count) == (ExportStatus.READY, 5)
     assert [r["recipient"] for r in outbox(mail_app)] == ["c@example.com"]
-    data = b"".join(mail_app.exports.open_link(mail_app.exports.token(export_id, 0)).chunks)
+    data = b"".join(mail_app.exports.open_link(mail_app.exports.links.token(export_id, 0)).chunks)
     assert data[:2] == b"PK"
 
 
 def test_a_file_is_purged_once_no_link_can_use_it(
-    mail_app: LeadstateApp,
+    mail_app: Leadstate,
 ) -> None:
     load(mail_app, [row()])
     act(mail_app, "EMAIL_LEADS", {"campaignIds": [10]}, {"EMAIL_TO": "d@example.com"})
@@ -142,7 +145,7 @@ def test_smtp_urls_are_checked() -> None:
 
 
 def test_writing_an_export_keeps_memory_flat() -> None:
-    header = csv_header()
+    header = list(LEAD_VIEW_FIELDS)
 
     def pages(rows: int) -> Iterator[list[dict[str, Any]]]:
         for start in range(0, rows, 2_000):

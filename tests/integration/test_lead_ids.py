@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
 from leadstate.domain.values import MAX_INT32
 from leadstate.persistence.base import IdSpaceExhaustedError
 from leadstate.settings import Settings
+from tests.backends import open_service
 from tests.integration._support import (
     CAMPAIGN,
     OTHER_ACCOUNT,
@@ -28,7 +29,7 @@ LOADS_PER_PROCESS = 8
 
 
 def test_lead_ids_are_positive_int32_and_unique_across_accounts_loads_and_copies(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     seen: list[int] = []
     seen += load(app, [row() for _ in range(5)]).lead_ids
@@ -42,7 +43,7 @@ def test_lead_ids_are_positive_int32_and_unique_across_accounts_loads_and_copies
     assert all(isinstance(i, int) and 0 < i <= MAX_INT32 for i in seen)
 
 
-def test_a_deleted_leads_id_is_never_given_again(app: LeadstateApp) -> None:
+def test_a_deleted_leads_id_is_never_given_again(app: Leadstate) -> None:
     first = load(app, [row(), row()]).lead_ids
     act(app, "DELETE_LEADS", {"leadIds": first})
     later = load(app, [row(), row()]).lead_ids
@@ -54,7 +55,7 @@ def test_a_deleted_leads_id_is_never_given_again(app: LeadstateApp) -> None:
 
 
 def test_an_application_restarted_on_the_same_database_goes_on_from_the_last_id(
-    app: LeadstateApp, make_app: Callable[..., LeadstateApp]
+    app: Leadstate, make_app: Callable[..., Leadstate]
 ) -> None:
     before = load(app, [row(), row()]).lead_ids
     app.close()
@@ -63,7 +64,7 @@ def test_an_application_restarted_on_the_same_database_goes_on_from_the_last_id(
     assert after[0] > max(before)
 
 
-def test_no_lead_id_beyond_int32_is_ever_given(app: LeadstateApp) -> None:
+def test_no_lead_id_beyond_int32_is_ever_given(app: Leadstate) -> None:
     table = app.store.qualify("ls_counters")
     ph = app.store.ph
     load(app, [row()])
@@ -83,7 +84,7 @@ def _load_concurrently(settings_json: str, worker: int, barrier: Barrier, result
     copy them, report every leadId it was given (or its error)."""
     try:
         barrier.wait(timeout=60)
-        application = LeadstateApp(Settings.model_validate_json(settings_json))
+        application = open_service(Settings.model_validate_json(settings_json))
     except BaseException as error:
         results.put((worker, repr(error)))
         raise
@@ -109,7 +110,7 @@ def _load_concurrently(settings_json: str, worker: int, barrier: Barrier, result
 
 
 def test_processes_starting_and_writing_on_one_database_at_once_never_share_a_lead_id(
-    settings: Settings, make_app: Callable[..., LeadstateApp]
+    settings: Settings, make_app: Callable[..., Leadstate]
 ) -> None:
     """Several service processes (SPEC §8) start together on a fresh database, then load
     and copy leads at the same time."""

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
 from leadstate.domain import InvalidRequest, NotFound
-from leadstate.loader import LoadRequest
+from leadstate.requests.loads import parse_load_request
 from tests.integration._support import (
     ACCOUNT,
     CAMPAIGN,
@@ -28,7 +28,7 @@ from tests.integration._support import (
 
 
 def test_good_rows_load_ready_into_a_new_list_named_by_the_description(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     when = at("2030-05-01T12:00:00.250000+00:00")
     rows = [row(firstName=f"F{n}", lastName="Loaded", city="Austin") for n in range(3)]
@@ -52,7 +52,7 @@ def test_good_rows_load_ready_into_a_new_list_named_by_the_description(
         assert view["nextDialTime"] == view["loadedDts"] == when.isoformat()
 
 
-def test_every_contact_field_is_loaded_and_returned(app: LeadstateApp) -> None:
+def test_every_contact_field_is_loaded_and_returned(app: Leadstate) -> None:
     fields = {
         "title": "Dr",
         "firstName": "Ada",
@@ -86,7 +86,7 @@ def test_every_contact_field_is_loaded_and_returned(app: LeadstateApp) -> None:
 
 
 def test_rejected_rows_carry_their_data_and_reason_while_good_rows_load(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     bad = {
         "no extern": ({"leadPhone": "5551110001"}, "externId is required"),
@@ -106,26 +106,26 @@ def test_rejected_rows_carry_their_data_and_reason_while_good_rows_load(
     assert result.leads_accepted == result.leads_inserted == 2
     assert len(result.rejected) == len(bad)
     for rejected, (raw, reason) in zip(result.rejected, bad.values(), strict=True):
-        assert reason in rejected["message"]
+        assert reason in rejected.message
         if isinstance(raw, dict):
             for key, value in raw.items():
-                assert f"{key}={value}" in rejected["rowData"]
+                assert f"{key}={value}" in rejected.row_data
         else:
-            assert rejected["rowData"] == [raw]
+            assert list(rejected.row_data) == [raw]
     assert sorted(v["firstName"] for v in search(app, {"campaignIds": [CAMPAIGN]})) == [
         "Good1",
         "Good2",
     ]
 
 
-def test_a_request_of_only_bad_rows_loads_nothing_and_creates_no_list(app: LeadstateApp) -> None:
+def test_a_request_of_only_bad_rows_loads_nothing_and_creates_no_list(app: Leadstate) -> None:
     result = load(app, [{"externId": "nophone"}], description="empty")
     assert result.leads_inserted == 0
     assert result.list_id is None
     assert count(app, {"campaignIds": [CAMPAIGN]}) == 0
 
 
-def test_retain_all_keeps_every_duplicate_phone(app: LeadstateApp) -> None:
+def test_retain_all_keeps_every_duplicate_phone(app: Leadstate) -> None:
     load(app, [row(phone="5552010001", firstName="Existing")])
     result = load(
         app,
@@ -140,7 +140,7 @@ def test_retain_all_keeps_every_duplicate_phone(app: LeadstateApp) -> None:
     assert len(search(app, {"leadPhoneNum": "5552010001"})) == 3
 
 
-def test_remove_from_list_drops_later_duplicates_within_the_request(app: LeadstateApp) -> None:
+def test_remove_from_list_drops_later_duplicates_within_the_request(app: Leadstate) -> None:
     load(app, [row(phone="5552010009", firstName="AlreadyThere")])
     result = load(
         app,
@@ -154,14 +154,14 @@ def test_remove_from_list_drops_later_duplicates_within_the_request(app: Leadsta
     )
     assert result.leads_inserted == 3
     (rejected,) = result.rejected
-    assert rejected["message"] == "duplicate phone within this request"
-    assert "firstName=Later" in rejected["rowData"]
+    assert rejected.message == "duplicate phone within this request"
+    assert "firstName=Later" in rejected.row_data
     names = {v["firstName"] for v in search(app, {"listIds": [result.list_id]})}
     assert names == {"First", "Other", "ExistsOnlyInCampaign"}
 
 
 def test_remove_all_existing_drops_leads_whose_phone_is_already_in_the_campaign(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     load(app, [row(phone="5552010001", firstName="InCampaign")])
     load(app, [row(phone="5552010002")], campaign=OTHER_CAMPAIGN)
@@ -181,13 +181,13 @@ def test_remove_all_existing_drops_leads_whose_phone_is_already_in_the_campaign(
     )
 
     (rejected,) = result.rejected
-    assert rejected["message"] == "phone already exists in this campaign"
-    assert "firstName=Dup" in rejected["rowData"]
+    assert rejected.message == "phone already exists in this campaign"
+    assert "firstName=Dup" in rejected.row_data
     names = {v["firstName"] for v in search(app, {"listIds": [result.list_id]})}
     assert names == {"OtherCampaign", "OtherAccount", "DeletedBefore"}
 
 
-def test_list_state_paused_loads_the_leads_paused(app: LeadstateApp) -> None:
+def test_list_state_paused_loads_the_leads_paused(app: Leadstate) -> None:
     paused = load(app, [row(), row()], list_state="PAUSED")
     ready = load(app, [row()], list_state="ACTIVE")
     assert {v["leadState"] for v in search(app, {"listIds": [paused.list_id]})} == {"PAUSED"}
@@ -195,14 +195,14 @@ def test_list_state_paused_loads_the_leads_paused(app: LeadstateApp) -> None:
     assert ids(app, {"leadStates": ["PAUSED"]}) == paused.lead_ids
 
 
-def test_dial_priority_immediate_is_100_and_normal_keeps_the_leads_own(app: LeadstateApp) -> None:
+def test_dial_priority_immediate_is_100_and_normal_keeps_the_leads_own(app: Leadstate) -> None:
     immediate = load(app, [row(leadPriority=5), row()], dial_priority="IMMEDIATE")
     normal = load(app, [row(leadPriority=5), row()], dial_priority="NORMAL")
     assert [v["leadPriority"] for v in search(app, {"leadIds": immediate.lead_ids})] == [100, 100]
     assert [v["leadPriority"] for v in search(app, {"leadIds": normal.lead_ids})] == [5, 0]
 
 
-def test_list_id_adds_the_leads_to_an_existing_list(app: LeadstateApp) -> None:
+def test_list_id_adds_the_leads_to_an_existing_list(app: Leadstate) -> None:
     first = load(app, [row(), row()], description="kept")
     second = load(app, [row(), row()], list_id=first.list_id, description="ignored")
     assert second.list_id == first.list_id
@@ -213,9 +213,7 @@ def test_list_id_adds_the_leads_to_an_existing_list(app: LeadstateApp) -> None:
 
 
 @pytest.mark.parametrize("where", ["unknown list", "other campaign", "other account"])
-def test_list_id_must_name_a_list_of_this_campaign_and_account(
-    app: LeadstateApp, where: str
-) -> None:
+def test_list_id_must_name_a_list_of_this_campaign_and_account(app: Leadstate, where: str) -> None:
     if where == "unknown list":
         list_id = 999_999
     elif where == "other campaign":
@@ -229,7 +227,7 @@ def test_list_id_must_name_a_list_of_this_campaign_and_account(
 
 @pytest.mark.parametrize("option", ["NPA_NXX", "ZIPCODE", "COUNTRY", "npa_nxx"])
 def test_time_zone_options_needing_lookup_data_are_invalid_requests(
-    app: LeadstateApp, option: str
+    app: Leadstate, option: str
 ) -> None:
     with pytest.raises(InvalidRequest, match="timeZoneOption"):
         load(app, [row(firstName="NotLoaded")], time_zone_option=option)
@@ -237,7 +235,7 @@ def test_time_zone_options_needing_lookup_data_are_invalid_requests(
 
 
 def test_explicit_time_zone_keeps_the_leads_zone_and_not_applicable_drops_it(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     explicit = load(app, [row(leadTimezone="America/Chicago")], time_zone_option="EXPLICIT")
     absent = load(app, [row(leadTimezone="America/Chicago")], time_zone_option="NOT_APPLICABLE")
@@ -245,8 +243,8 @@ def test_explicit_time_zone_keeps_the_leads_zone_and_not_applicable_drops_it(
     assert lead_zone(app, absent.lead_ids[0]) is None
 
 
-def lead_zone(app: LeadstateApp, lead_id: int) -> str | None:
-    zone = app.get_lead(ACCOUNT, lead_id)["leadTimezone"]
+def lead_zone(app: Leadstate, lead_id: int) -> str | None:
+    zone = app.leads.get_lead(ACCOUNT, lead_id)["leadTimezone"]
     assert zone is None or isinstance(zone, str)
     return zone
 
@@ -262,19 +260,19 @@ def lead_zone(app: LeadstateApp, lead_id: int) -> str | None:
     ],
 )
 def test_bad_request_options_are_invalid_requests(
-    app: LeadstateApp, options: dict[str, Any], message: str
+    app: Leadstate, options: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(InvalidRequest, match=message):
         load(app, [row()], **options)
 
 
-def test_a_campaign_id_must_be_positive(app: LeadstateApp) -> None:
+def test_a_campaign_id_must_be_positive(app: Leadstate) -> None:
     with pytest.raises(InvalidRequest, match="campaignId"):
-        app.load_leads(ACCOUNT, 0, LoadRequest.from_options([row()]), meta())
+        app.loading.load_leads(ACCOUNT, 0, parse_load_request([row()]), meta())
 
 
 def test_more_leads_than_the_request_limit_is_refused(
-    make_app: Callable[..., LeadstateApp],
+    make_app: Callable[..., Leadstate],
 ) -> None:
     small = make_app(max_load_leads=2)
     with pytest.raises(InvalidRequest, match="at most 2 leads"):
@@ -283,7 +281,7 @@ def test_more_leads_than_the_request_limit_is_refused(
 
 
 def test_reserve_agent_reserves_the_lead_and_a_bad_one_counts_as_a_failed_assignment(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     result = load(
         app,

@@ -18,15 +18,18 @@ import json, sys
 from importlib import resources
 
 import leadstate
-from leadstate.application import LeadstateApp, new_meta
-from leadstate.domain.criteria import parse_criteria
-from leadstate.loader import LoadRequest
+from leadstate.application.bootstrap import migrate, open_leadstate
+from leadstate.domain import Meta
+from leadstate.requests.criteria import parse_criteria
+from leadstate.requests.loads import parse_load_request
 from leadstate.settings import Settings
 
-app = LeadstateApp(Settings(db=sys.argv[1]))
+settings = Settings(db=sys.argv[1])
+migrate(settings)
+app = open_leadstate(settings)
 rows = [{"externId": "P-1", "leadPhone": "555-123-0000", "firstName": "Packaged"}]
-loaded = app.load_leads(1, 10, LoadRequest.from_options(rows), new_meta("packaging test"))
-found = app.search(1, parse_criteria({"firstName": "PACKAGED", "leadPhoneNum": "5551230000"}))
+loaded = app.loading.load_leads(1, 10, parse_load_request(rows), Meta.now("packaging test"))
+found = app.leads.search(1, parse_criteria({"firstName": "PACKAGED", "leadPhoneNum": "5551230000"}))
 app.close()
 print(json.dumps({
     "module": leadstate.__file__,

@@ -9,10 +9,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from leadstate.application import ERASED_VALUE, LeadstateApp
+from leadstate.application.bootstrap import Leadstate
+from leadstate.application.views import ERASED_VALUE
 from leadstate.domain import Lead, NotFound
 from leadstate.settings import Settings
-from tests.conftest import PG_URL
+from tests.backends import PG_URL, open_service
 from tests.integration._support import (
     ACCOUNT,
     CAMPAIGN,
@@ -96,13 +97,12 @@ def scan_postgres(schema: str) -> bytes:
     return dump.stdout
 
 
-def scan(settings: Settings, app: LeadstateApp, tmp_path: Path) -> bytes:
+def scan(settings: Settings, app: Leadstate, tmp_path: Path) -> bytes:
     """Close the application and return everything its database holds, as bytes."""
     if settings.is_postgres:
         app.close()
         return scan_postgres(settings.pg_schema)
-    checkpoint = getattr(app.store, "checkpoint")  # noqa: B009 - SQLite only
-    checkpoint()
+    assert app.store.compact()  # SQLite: VACUUM and truncate the WAL
     app.close()
     return scan_sqlite(tmp_path)
 
@@ -110,7 +110,7 @@ def scan(settings: Settings, app: LeadstateApp, tmp_path: Path) -> bytes:
 def test_a_deleted_leads_personal_data_is_nowhere_in_the_database(
     settings: Settings, tmp_path: Path
 ) -> None:
-    app = LeadstateApp(settings)
+    app = open_service(settings)
     victim = Victim()
     live_name = unique("Alive")
     victim_id, live_id = load(
@@ -122,7 +122,7 @@ def test_a_deleted_leads_personal_data_is_nowhere_in_the_database(
         ],
     ).lead_ids
     # A life before deletion: edits (events with contact data), passes, searches.
-    app.edit_lead(ACCOUNT, victim_id, None, {"address1": victim.edited_address}, meta())
+    app.leads.edit_lead(ACCOUNT, victim_id, None, {"address1": victim.edited_address}, meta())
     act(app, "MANUAL_LEADS", {"leadIds": [victim_id]}, {"PASS_DISPOSITION": "NA", "REQUEUE": True})
     act(app, "SUPPRESS_LEADS", {"firstName": victim.fields["firstName"]})
     assert ids(app, {"leadPhoneNum": victim.phone}) == [victim_id]
@@ -157,7 +157,7 @@ def test_deleting_many_leads_after_a_bulk_load_leaves_none_of_their_data(
 ) -> None:
     """Many page splits (random phones and names interleaved with kept leads) leave stale
     copies of index cells in SQLite pages; a checkpoint must not keep any of them."""
-    app = LeadstateApp(settings)
+    app = open_service(settings)
     victims = [
         row(
             phone=unique_phone(),
@@ -187,18 +187,18 @@ def test_deleting_many_leads_after_a_bulk_load_leaves_none_of_their_data(
 
 
 def test_the_history_of_a_deleted_lead_shows_its_actions_with_personal_fields_erased(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     victim = Victim()
     victim_id = load(app, [row(phone=victim.phone) | victim.fields]).lead_ids[0]
     act(app, "PAUSE_LEADS", {"leadIds": [victim_id]})
-    app.edit_lead(ACCOUNT, victim_id, CAMPAIGN, {"address1": victim.edited_address}, meta())
-    before = app.get_lead(ACCOUNT, victim_id, version=2)
+    app.leads.edit_lead(ACCOUNT, victim_id, CAMPAIGN, {"address1": victim.edited_address}, meta())
+    before = app.leads.get_lead(ACCOUNT, victim_id, version=2)
     assert (before["leadState"], before["firstName"]) == ("PAUSED", victim.fields["firstName"])
 
     act(app, "DELETE_LEADS", {"leadIds": [victim_id]})
 
-    history = [app.get_lead(ACCOUNT, victim_id, version=v) for v in (1, 2, 3, 4)]
+    history = [app.leads.get_lead(ACCOUNT, victim_id, version=v) for v in (1, 2, 3, 4)]
     assert [h["version"] for h in history] == [1, 2, 3, 4]
     assert [h["leadState"] for h in history] == ["READY", "PAUSED", "PAUSED", "PAUSED"]
     assert [h["deleted"] for h in history] == [False, False, False, True]

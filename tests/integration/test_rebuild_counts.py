@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from leadstate.application import LeadstateApp
-from leadstate.domain.criteria import parse_criteria
+from leadstate.application.bootstrap import Leadstate
+from leadstate.requests.criteria import parse_criteria
+from tests.backends import start_following, stop_following
 from tests.integration._support import (
     ACCOUNT,
     CAMPAIGN,
@@ -18,12 +19,12 @@ from tests.integration._support import (
 )
 
 
-def caught_up(app: LeadstateApp) -> None:
-    assert app.wait_for_projections(app.store.max_position(), 30)
+def caught_up(app: Leadstate) -> None:
+    assert app.read_models.wait_for_projections(app.store.max_position(), 30)
 
 
 def test_counts_follow_every_change_per_campaign_list_state_and_suppression(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     first = load(app, [row() for _ in range(12)])
     second = load(app, [row() for _ in range(4)], campaign=OTHER_CAMPAIGN)
@@ -38,12 +39,12 @@ def test_counts_follow_every_change_per_campaign_list_state_and_suppression(
         {"leadIds": ids[7:9]},
         {"CAMPAIGN_ID": OTHER_CAMPAIGN, "LIST_ID": second.list_id},
     )
-    app.start_projection_workers()
+    start_following(app)
     caught_up(app)
 
     counts = {
         (c["campaignId"], c["listId"], c["leadState"], c["suppressed"]): c["count"]
-        for c in app.lead_counts(ACCOUNT)
+        for c in app.read_models.lead_counts(ACCOUNT)
     }
     assert counts == {
         (CAMPAIGN, first.list_id, "CANCELLED", False): 2,
@@ -52,36 +53,38 @@ def test_counts_follow_every_change_per_campaign_list_state_and_suppression(
         (CAMPAIGN, first.list_id, "READY", False): 3,
         (OTHER_CAMPAIGN, second.list_id, "READY", False): 6,
     }
-    assert [c["campaignId"] for c in app.lead_counts(ACCOUNT, OTHER_CAMPAIGN)] == [OTHER_CAMPAIGN]
-    assert sum(c["count"] for c in app.lead_counts(OTHER_ACCOUNT)) == 3
-    status = next(s for s in app.projection_status() if s["name"] == "lead_counts")
+    assert [c["campaignId"] for c in app.read_models.lead_counts(ACCOUNT, OTHER_CAMPAIGN)] == [
+        OTHER_CAMPAIGN
+    ]
+    assert sum(c["count"] for c in app.read_models.lead_counts(OTHER_ACCOUNT)) == 3
+    status = next(s for s in app.read_models.projection_status() if s["name"] == "lead_counts")
     assert (status["mode"], status["status"], status["lag"]) == ("asynchronous", "live", 0)
-    assert app.verify_read_models() == []
+    assert app.audit.verify_read_models() == []
 
 
 def test_one_process_follows_at_a_time_and_another_takes_over(
-    make_app: Callable[..., LeadstateApp],
+    make_app: Callable[..., Leadstate],
 ) -> None:
     a, b = make_app(), make_app()
-    worker_a = a.start_projection_workers()
+    worker_a = start_following(a)
     assert worker_a.leading.wait(10)
-    worker_b = b.start_projection_workers()
+    worker_b = start_following(b)
     time.sleep(1.5)
     assert not worker_b.leading.is_set(), "b stands by while a leads"
     lead_ids = load(a, [row() for _ in range(200)]).lead_ids
     caught_up(a)
-    a.stop_projection_workers()
+    stop_following(a)
     assert worker_b.leading.wait(15), "b took over"
     act(a, "CANCEL_LEADS", {"leadIds": lead_ids[:50]})
     caught_up(b)
-    assert a.verify_read_models() == []
-    total = a.count(ACCOUNT, parse_criteria({"campaignIds": [CAMPAIGN]}))
-    assert sum(c["count"] for c in a.lead_counts(ACCOUNT)) == total == 200
+    assert a.audit.verify_read_models() == []
+    total = a.leads.count(ACCOUNT, parse_criteria({"campaignIds": [CAMPAIGN]}))
+    assert sum(c["count"] for c in a.read_models.lead_counts(ACCOUNT)) == total == 200
 
 
-def test_a_read_model_that_cannot_apply_an_event_stops_and_says_why(app: LeadstateApp) -> None:
+def test_a_read_model_that_cannot_apply_an_event_stops_and_says_why(app: Leadstate) -> None:
     lead_ids = load(app, [row() for _ in range(5)]).lead_ids
-    worker = app.start_projection_workers()
+    worker = start_following(app)
     caught_up(app)
     table = app.store.qualify(app.tables["lead_counts"])
     with app.store.write() as cur:
@@ -89,24 +92,24 @@ def test_a_read_model_that_cannot_apply_an_event_stops_and_says_why(app: Leadsta
     act(app, "CANCEL_LEADS", {"leadIds": lead_ids[:1]})
 
     def failed() -> bool:
-        current = next(s for s in app.projection_status() if s["name"] == "lead_counts")
+        current = next(s for s in app.read_models.projection_status() if s["name"] == "lead_counts")
         return bool(current["status"] == "failed")
 
     deadline = time.monotonic() + 20
     while not failed():
         assert time.monotonic() < deadline, "the follower did not stop"
         time.sleep(0.05)
-    status = next(s for s in app.projection_status() if s["name"] == "lead_counts")
+    status = next(s for s in app.read_models.projection_status() if s["name"] == "lead_counts")
     assert "negative" in status["error"] and "lead_counts" in status["error"]
     assert status["lag"] > 0, "the failing page was not applied"
     assert "lead_counts" in worker.failed
 
     # A rebuild replaces the broken table; following resumes from the rebuilt position.
-    app.stop_projection_workers()
-    app.rebuild_projection("lead_counts")
-    app.start_projection_workers()
+    stop_following(app)
+    app.read_models.rebuild_projection("lead_counts")
+    start_following(app)
     act(app, "PAUSE_LEADS", {"leadIds": lead_ids[1:2]})
     caught_up(app)
-    status = next(s for s in app.projection_status() if s["name"] == "lead_counts")
+    status = next(s for s in app.read_models.projection_status() if s["name"] == "lead_counts")
     assert (status["status"], status["error"]) == ("live", None)
-    assert app.verify_read_models() == []
+    assert app.audit.verify_read_models() == []

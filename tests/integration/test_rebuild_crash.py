@@ -10,9 +10,10 @@ import time
 
 import pytest
 
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
 from leadstate.projections import registry
 from leadstate.settings import Settings
+from tests.backends import start_following, stop_following
 from tests.integration._support import act, load, row
 from tests.integration.test_audit_verify import cli_env
 
@@ -34,7 +35,7 @@ def rebuild_process(
     )
 
 
-def building(app: LeadstateApp, name: str) -> registry.Build | None:
+def building(app: Leadstate, name: str) -> registry.Build | None:
     rows = [b for b in registry.builds(app.store, name=name) if b.status == "building"]
     return rows[-1] if rows else None
 
@@ -43,7 +44,7 @@ def building(app: LeadstateApp, name: str) -> registry.Build | None:
     ("name", "workers"), [("lead_search", 1), ("lead_counts", 1), ("lead_search", 2)]
 )
 def test_a_killed_rebuild_resumes_and_completes(
-    app: LeadstateApp, settings: Settings, name: str, workers: int
+    app: Leadstate, settings: Settings, name: str, workers: int
 ) -> None:
     lead_ids = load(app, [row() for _ in range(1500)]).lead_ids
     act(app, "SUPPRESS_LEADS", {"leadIds": lead_ids[::2]})
@@ -74,7 +75,7 @@ def test_a_killed_rebuild_resumes_and_completes(
 
     # Commands keep landing meanwhile; the resumed rebuild picks them up in its tail.
     act(app, "CANCEL_LEADS", {"leadIds": lead_ids[100:150]})
-    status = next(s for s in app.projection_status() if s["name"] == name)
+    status = next(s for s in app.read_models.projection_status() if s["name"] == name)
     assert status["status"] == "live"
     assert status["progress"]["phase"].startswith("interrupted")
 
@@ -95,7 +96,7 @@ def test_a_killed_rebuild_resumes_and_completes(
     done = next(b for b in registry.builds(app.store, name=name) if b.table_name == live.table_name)
     assert done.status == "live"
     if name == "lead_counts":
-        app.start_projection_workers()
-        assert app.wait_for_projections(app.store.max_position(), 30)
-        app.stop_projection_workers()
-    assert app.verify_read_models() == []
+        start_following(app)
+        assert app.read_models.wait_for_projections(app.store.max_position(), 30)
+        stop_following(app)
+    assert app.audit.verify_read_models() == []

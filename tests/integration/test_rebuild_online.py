@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from leadstate.application import LeadstateApp
-from leadstate.domain.criteria import parse_criteria
+from leadstate.application.bootstrap import Leadstate
 from leadstate.projections.definitions import load as definition
 from leadstate.projections.routing import StaleReadModelError
+from leadstate.requests.criteria import parse_criteria
+from tests.backends import start_following, stop_following
 from tests.integration._support import ACCOUNT, CAMPAIGN, act, load, row
 
 ACTIONS = ["SUPPRESS_LEADS", "UNSUPPRESS_LEADS", "CANCEL_LEADS", "READY_LEADS", "PAUSE_LEADS"]
@@ -22,7 +23,7 @@ ACTIONS = ["SUPPRESS_LEADS", "UNSUPPRESS_LEADS", "CANCEL_LEADS", "READY_LEADS", 
 class Traffic:
     """A writer thread running actions and loads, and a reader thread searching."""
 
-    def __init__(self, app: LeadstateApp, lead_ids: list[int]) -> None:
+    def __init__(self, app: Leadstate, lead_ids: list[int]) -> None:
         self.app = app
         self.lead_ids = list(lead_ids)
         self.errors: list[BaseException] = []
@@ -66,8 +67,8 @@ class Traffic:
 
     def _read(self) -> None:
         criteria = parse_criteria({"campaignIds": [CAMPAIGN], "leadStates": ["READY"]})
-        self.app.search(ACCOUNT, criteria, max_rows=50)
-        self.app.count(ACCOUNT, criteria)
+        self.app.leads.search(ACCOUNT, criteria, max_rows=50)
+        self.app.leads.count(ACCOUNT, criteria)
         self.reads += 1
         time.sleep(0.001)
 
@@ -80,13 +81,13 @@ def wait_until(check: Callable[[], bool], timeout: float = 120.0) -> None:
         time.sleep(0.05)
 
 
-def status(app: LeadstateApp, name: str) -> dict[str, Any]:
-    return next(s for s in app.projection_status() if s["name"] == name)
+def status(app: Leadstate, name: str) -> dict[str, Any]:
+    return next(s for s in app.read_models.projection_status() if s["name"] == name)
 
 
 @pytest.mark.parametrize("name", ["lead_search", "lead_lists", "jobs"])
 def test_a_rebuild_while_writers_and_readers_run_loses_nothing(
-    make_app: Callable[..., LeadstateApp], name: str
+    make_app: Callable[..., Leadstate], name: str
 ) -> None:
     app = make_app(rebuild_page_size=200)
     lead_ids = load(app, [row() for _ in range(1500)]).lead_ids
@@ -95,7 +96,7 @@ def test_a_rebuild_while_writers_and_readers_run_loses_nothing(
     seen: list[dict[str, Any]] = []
     with Traffic(app, lead_ids) as traffic:
         wait_until(lambda: traffic.writes >= 3)
-        started = app.start_rebuild(name)
+        started = app.read_models.start_rebuild(name)
         assert started["name"] == name
         assert started["status"] in ("rebuilding", "live")
 
@@ -112,58 +113,60 @@ def test_a_rebuild_while_writers_and_readers_run_loses_nothing(
     assert app.tables[name] != old and app.tables[name].startswith(
         f"rm_{name}_v{definition(name).version}_"
     )
-    assert app.verify_read_models() == []
+    assert app.audit.verify_read_models() == []
     if name == "lead_search":
         assert any(s["status"] == "rebuilding" and s["progress"] for s in seen)
 
 
 def test_the_counts_rebuild_while_the_follower_runs_is_exact(
-    make_app: Callable[..., LeadstateApp],
+    make_app: Callable[..., Leadstate],
 ) -> None:
     app = make_app(rebuild_page_size=150)
     lead_ids = load(app, [row() for _ in range(800)]).lead_ids
-    app.start_projection_workers()
+    start_following(app)
     with Traffic(app, lead_ids) as traffic:
         wait_until(lambda: traffic.writes >= 3)
         old = app.tables["lead_counts"]
-        app.start_rebuild("lead_counts")
+        app.read_models.start_rebuild("lead_counts")
         wait_until(lambda: status(app, "lead_counts")["table"] != old)
         writes_at_swap = traffic.writes
         wait_until(lambda: traffic.writes >= writes_at_swap + 10)
     assert traffic.errors == []
-    assert app.wait_for_projections(app.store.max_position(), 30)
-    app.stop_projection_workers()
-    assert app.verify_read_models() == []
-    total = sum(c["count"] for c in app.lead_counts(ACCOUNT))
-    assert total == app.count(ACCOUNT, parse_criteria({"campaignIds": [CAMPAIGN]}))
+    assert app.read_models.wait_for_projections(app.store.max_position(), 30)
+    stop_following(app)
+    assert app.audit.verify_read_models() == []
+    total = sum(c["count"] for c in app.read_models.lead_counts(ACCOUNT))
+    assert total == app.leads.count(ACCOUNT, parse_criteria({"campaignIds": [CAMPAIGN]}))
 
 
-def test_a_second_process_follows_the_swap(make_app: Callable[..., LeadstateApp]) -> None:
+def test_a_second_process_follows_the_swap(make_app: Callable[..., Leadstate]) -> None:
     """B keeps its old table name until it writes (exact) or a second passes (reads)."""
     a = make_app()
     b = make_app()
     lead_ids = load(a, [row() for _ in range(50)]).lead_ids
     old = b.tables["lead_search"]
-    a.rebuild_projection("lead_search")
+    a.read_models.rebuild_projection("lead_search")
     new = a.tables["lead_search"]
     assert new != old
     # A's writes go to the new table and, during the grace, to the replaced one too.
     act(a, "CANCEL_LEADS", {"leadIds": lead_ids[:5]})
     by_state = parse_criteria({"campaignIds": [CAMPAIGN], "leadStates": ["CANCELLED"]})
-    assert b.count(ACCOUNT, by_state) == 5, "B may still read the replaced table: it is complete"
+    assert b.leads.count(ACCOUNT, by_state) == 5, (
+        "B may still read the replaced table: it is complete"
+    )
     # B's first write re-targets itself under the writers' lock.
     act(b, "SUPPRESS_LEADS", {"leadIds": lead_ids[5:8]})
     assert dict.__getitem__(b.tables, "lead_search") == new
     suppressed = parse_criteria({"campaignIds": [CAMPAIGN], "suppressed": "ONLY_SUPPRESSED"})
-    assert a.count(ACCOUNT, suppressed) == 3
-    assert a.drop_retired_tables(force=True) == [old]
+    assert a.leads.count(ACCOUNT, suppressed) == 3
+    assert a.read_models.drop_retired_tables(force=True) == [old]
     time.sleep(2.5)  # B's names refresh every second
-    assert b.count(ACCOUNT, suppressed) == 3
-    assert a.verify_read_models() == []
+    assert b.leads.count(ACCOUNT, suppressed) == 3
+    assert a.audit.verify_read_models() == []
 
 
 def test_a_process_with_an_older_definition_refuses_to_write(
-    make_app: Callable[..., LeadstateApp],
+    make_app: Callable[..., Leadstate],
 ) -> None:
     a = make_app()
     lead_ids = load(a, [row() for _ in range(5)]).lead_ids
@@ -183,8 +186,8 @@ def test_a_process_with_an_older_definition_refuses_to_write(
         make_app()
 
 
-def test_start_rebuild_of_an_unknown_read_model_is_not_found(app: LeadstateApp) -> None:
+def test_start_rebuild_of_an_unknown_read_model_is_not_found(app: Leadstate) -> None:
     from leadstate.domain import NotFound
 
     with pytest.raises(NotFound, match="lead_search"):
-        app.start_rebuild("nope")
+        app.read_models.start_rebuild("nope")

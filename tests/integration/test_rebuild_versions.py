@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from leadstate.application import LeadstateApp
-from leadstate.domain.criteria import parse_criteria
+from leadstate.application.bootstrap import Leadstate
 from leadstate.projections import registry
 from leadstate.projections.definitions import _sql_dir, load
 from leadstate.projections.routing import StaleReadModelError
+from leadstate.requests.criteria import parse_criteria
 from leadstate.settings import Settings
 from tests.integration._support import ACCOUNT, CAMPAIGN, act, row
 from tests.integration._support import load as load_leads
@@ -41,7 +41,7 @@ def deploy(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
 
 
 def test_a_newer_version_is_staged_beside_the_old_service_then_swapped_in_at_start(
-    make_app: Callable[..., LeadstateApp],
+    make_app: Callable[..., Leadstate],
     settings: Settings,
     newer_definitions: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -73,7 +73,7 @@ def test_a_newer_version_is_staged_beside_the_old_service_then_swapped_in_at_sta
     act(old, "CANCEL_LEADS", {"leadIds": lead_ids[50:60]})
     more = load_leads(old, [row() for _ in range(5)]).lead_ids
     cancelled = parse_criteria({"campaignIds": [CAMPAIGN], "leadStates": ["CANCELLED"]})
-    assert old.count(ACCOUNT, cancelled) == 10
+    assert old.leads.count(ACCOUNT, cancelled) == 10
 
     deploy(monkeypatch, newer_definitions)
     new = make_app()
@@ -85,10 +85,10 @@ def test_a_newer_version_is_staged_beside_the_old_service_then_swapped_in_at_sta
     assert registered["lead_lists"].version == lists_now + 1, "not staged: built before serving"
     assert registered["lead_lists"].table_name.startswith(f"rm_lead_lists_v{lists_now + 1}_")
     assert registered["jobs"].version == load("jobs").version
-    assert new.count(ACCOUNT, cancelled) == 10
-    assert new.get_lead(ACCOUNT, more[-1])["leadId"] == more[-1]
-    assert new.verify_read_models() == []
-    status = {s["name"]: s for s in new.projection_status()}
+    assert new.leads.count(ACCOUNT, cancelled) == 10
+    assert new.leads.get_lead(ACCOUNT, more[-1])["leadId"] == more[-1]
+    assert new.audit.verify_read_models() == []
+    status = {s["name"]: s for s in new.read_models.projection_status()}
     assert status["lead_search"]["version"] == search_now + 1
     assert status["lead_search"]["status"] == "live"
 
@@ -96,11 +96,11 @@ def test_a_newer_version_is_staged_beside_the_old_service_then_swapped_in_at_sta
     with pytest.raises(StaleReadModelError, match="restart it"):
         act(old, "READY_LEADS", {"leadIds": lead_ids[50:60]})
     act(new, "READY_LEADS", {"leadIds": lead_ids[50:60]})
-    assert new.count(ACCOUNT, cancelled) == 0
-    assert new.verify_read_models() == []
+    assert new.leads.count(ACCOUNT, cancelled) == 0
+    assert new.audit.verify_read_models() == []
 
 
-def test_projections_status_on_the_command_line(app: LeadstateApp, settings: Settings) -> None:
+def test_projections_status_on_the_command_line(app: Leadstate, settings: Settings) -> None:
     import json
 
     load_leads(app, [row() for _ in range(3)])

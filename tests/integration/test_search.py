@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
 from leadstate.domain import InvalidRequest
-from leadstate.domain.criteria import TEXT_FIELDS, parse_criteria
+from leadstate.domain.criteria import TEXT_FIELDS
 from leadstate.projections import lead_search
+from leadstate.requests.criteria import parse_criteria
 from tests.integration._support import (
     ACCOUNT,
     CAMPAIGN,
@@ -47,7 +48,7 @@ ANN_TEXT = {
 class World:
     """Three leads of account 1 and a look-alike in account 2, by name."""
 
-    def __init__(self, app: LeadstateApp) -> None:
+    def __init__(self, app: Leadstate) -> None:
         self.app = app
         first = load(
             app,
@@ -91,12 +92,12 @@ class World:
         found = ids(self.app, criteria)
         assert self.stranger not in found
         assert count(self.app, criteria) == len(found)
-        assert self.app.matching_ids(ACCOUNT, parse_criteria(criteria)) == sorted(found)
+        assert self.app.leads.matching_ids(ACCOUNT, parse_criteria(criteria)) == sorted(found)
         return {self.names[i] for i in found}
 
 
 @pytest.fixture
-def world(app: LeadstateApp) -> World:
+def world(app: Leadstate) -> World:
     """The three leads every search test looks at."""
     return World(app)
 
@@ -178,7 +179,7 @@ def test_first_name_is_exact_not_a_prefix_match(world: World) -> None:
 
 
 def test_lead_phone_num_compares_digits_and_drops_the_1_of_11_digits(
-    app: LeadstateApp,
+    app: Leadstate,
 ) -> None:
     local = load(app, [row(phone="(212) 555-0199")]).lead_ids[0]
     foreign = load(app, [row(phone="+44 20 7946 0958")]).lead_ids[0]
@@ -288,7 +289,7 @@ def test_last_pass_time_compares_to_the_second(world: World) -> None:
         parse_criteria({"lastPassTimeCriteria": {"operator": "EQUALS", "value": "yesterday"}})
 
 
-def test_next_dial_time_compares_to_the_second(app: LeadstateApp) -> None:
+def test_next_dial_time_compares_to_the_second(app: Leadstate) -> None:
     early = load(app, [row()], when=at("2031-03-01T08:00:00.500000+00:00")).lead_ids[0]
     late = load(app, [row()], when=at("2031-03-01T08:00:01.000000+00:00")).lead_ids[0]
 
@@ -302,7 +303,7 @@ def test_next_dial_time_compares_to_the_second(app: LeadstateApp) -> None:
     assert due("LESS_THAN", "2031-03-01T08:00:00Z") == []
 
 
-def test_loaded_range_selects_leads_loaded_between_start_and_end(app: LeadstateApp) -> None:
+def test_loaded_range_selects_leads_loaded_between_start_and_end(app: Leadstate) -> None:
     january = load(app, [row(), row()], when=at("2030-01-01T00:00:00+00:00")).lead_ids
     february = load(app, [row()], when=at("2030-02-01T00:00:00+00:00")).lead_ids
     assert ids(app, {"loadedDtsStart": "2030-01-15T00:00:00Z"}) == february
@@ -315,21 +316,22 @@ def test_loaded_range_selects_leads_loaded_between_start_and_end(app: LeadstateA
     assert ids(app, {"loadedDtsStart": "2030-02-01T01:00:00+0100"}) == february
 
 
-def test_paging_walks_every_lead_once_in_lead_id_order(app: LeadstateApp) -> None:
+def test_paging_walks_every_lead_once_in_lead_id_order(app: Leadstate) -> None:
     loaded = load(app, [row() for _ in range(7)]).lead_ids
     criteria = parse_criteria({"campaignIds": [CAMPAIGN]})
     pages = [
-        [v["leadId"] for v in app.search(ACCOUNT, criteria, page=n, max_rows=3)] for n in range(4)
+        [v["leadId"] for v in app.leads.search(ACCOUNT, criteria, page=n, max_rows=3)]
+        for n in range(4)
     ]
     assert pages == [loaded[0:3], loaded[3:6], loaded[6:7], []]
-    assert app.count(ACCOUNT, criteria) == 7
+    assert app.leads.count(ACCOUNT, criteria) == 7
     for page, max_rows in ((-1, 100), (0, 0), (0, 10_001)):
         with pytest.raises(InvalidRequest):
-            app.search(ACCOUNT, criteria, page=page, max_rows=max_rows)
-    assert len(app.search(ACCOUNT, criteria, max_rows=10_000)) == 7
+            app.leads.search(ACCOUNT, criteria, page=page, max_rows=max_rows)
+    assert len(app.leads.search(ACCOUNT, criteria, max_rows=10_000)) == 7
 
 
-def test_sort_orders_by_the_given_fields_then_by_lead_id(app: LeadstateApp) -> None:
+def test_sort_orders_by_the_given_fields_then_by_lead_id(app: Leadstate) -> None:
     a, b, c, d = load(
         app,
         [
@@ -342,7 +344,7 @@ def test_sort_orders_by_the_given_fields_then_by_lead_id(app: LeadstateApp) -> N
     criteria = parse_criteria({"campaignIds": [CAMPAIGN]})
 
     def order(sort: str | None) -> list[int]:
-        return [v["leadId"] for v in app.search(ACCOUNT, criteria, sort=sort)]
+        return [v["leadId"] for v in app.leads.search(ACCOUNT, criteria, sort=sort)]
 
     assert order(None) == [a, b, c, d]
     assert order("-leadId") == [d, c, b, a]
@@ -350,7 +352,9 @@ def test_sort_orders_by_the_given_fields_then_by_lead_id(app: LeadstateApp) -> N
     assert order("lastName") == [b, d, a, c]
     assert order("lastName,-leadPriority") == [b, d, c, a]
     assert order("-lastName,leadPriority") == [a, c, d, b]
-    assert [v["leadId"] for v in app.search(ACCOUNT, criteria, sort="lastName", max_rows=2)] == [
+    assert [
+        v["leadId"] for v in app.leads.search(ACCOUNT, criteria, sort="lastName", max_rows=2)
+    ] == [
         b,
         d,
     ]
@@ -365,7 +369,7 @@ def test_orphaned_leads_only_matches_nothing_while_lists_are_never_deleted(
     assert world.found({"orphanedLeadsOnly": False}) == {"ann", "bob", "cat"}
 
 
-def test_a_campaign_of_another_account_matches_nothing(app: LeadstateApp) -> None:
+def test_a_campaign_of_another_account_matches_nothing(app: Leadstate) -> None:
     load(app, [row(firstName="Theirs")], account=OTHER_ACCOUNT, campaign=99)
     assert search(app, {"campaignIds": [99]}) == []
     assert count(app, {"campaignIds": [99]}) == 0
@@ -374,7 +378,7 @@ def test_a_campaign_of_another_account_matches_nothing(app: LeadstateApp) -> Non
     ]
 
 
-def test_search_right_after_each_command_sees_it(app: LeadstateApp) -> None:
+def test_search_right_after_each_command_sees_it(app: Leadstate) -> None:
     """Read-your-writes: no waiting between a command and the search that follows."""
     result = load(app, [row(firstName="Rye"), row(firstName="Wheat")])
     rye, wheat = result.lead_ids
@@ -383,7 +387,7 @@ def test_search_right_after_each_command_sees_it(app: LeadstateApp) -> None:
     act(app, "PAUSE_LEADS", {"leadIds": [rye]})
     assert ids(app, {"leadStates": ["PAUSED"]}) == [rye]
 
-    app.edit_lead(ACCOUNT, wheat, None, {"firstName": "Spelt"}, meta())
+    app.leads.edit_lead(ACCOUNT, wheat, None, {"firstName": "Spelt"}, meta())
     assert ids(app, {"firstName": "spelt"}) == [wheat]
     assert ids(app, {"firstName": "wheat"}) == []
 
@@ -393,12 +397,12 @@ def test_search_right_after_each_command_sees_it(app: LeadstateApp) -> None:
     act(app, "DELETE_LEADS", {"leadIds": [rye]})
     assert ids(app, {"campaignIds": [CAMPAIGN]}) == [wheat]
 
-    app.set_campaign_settings(ACCOUNT, CAMPAIGN, 5, 15, "test")
-    assert app.get_campaign_settings(ACCOUNT, CAMPAIGN).max_passes == 5
+    app.leads.set_campaign_settings(ACCOUNT, CAMPAIGN, 5, 15, "test")
+    assert app.leads.get_campaign_settings(ACCOUNT, CAMPAIGN).max_passes == 5
 
 
 def test_another_application_on_the_same_database_reads_the_writes_at_once(
-    app: LeadstateApp, make_app: Callable[..., LeadstateApp]
+    app: Leadstate, make_app: Callable[..., Leadstate]
 ) -> None:
     """Two processes' worth of clients: one writes, the other searches straight after."""
     reader = make_app()
@@ -411,7 +415,7 @@ def test_another_application_on_the_same_database_reads_the_writes_at_once(
 
 
 def test_phone_and_extern_id_searches_use_their_indexes_once_the_table_has_grown(
-    app: LeadstateApp, backend: str
+    app: Leadstate, backend: str
 ) -> None:
     load(app, [row(externId=f"E{i}") for i in range(3_000)])
     table = app.tables["lead_search"]

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
 from leadstate.domain.criteria import TEXT_FIELDS
 from leadstate.domain.values import text_key
 from tests.integration._support import CAMPAIGN, ids, load, row
@@ -65,7 +65,7 @@ def stored(field: str, s: str) -> str:
 )
 @given(s=texts, other=texts)
 def test_exact_match_finds_every_spelling_with_the_same_key_and_no_other(
-    app: LeadstateApp, s: str, other: str
+    app: Leadstate, s: str, other: str
 ) -> None:
     assume(s.strip() == s and other.strip() == other)
     assume(text_key(other) != text_key(s))
@@ -108,7 +108,7 @@ def test_exact_match_finds_every_spelling_with_the_same_key_and_no_other(
     ],
 )
 def test_unicode_names_are_found_by_their_caseless_spellings(
-    app: LeadstateApp, stored_value: str, query: str, found: bool
+    app: Leadstate, stored_value: str, query: str, found: bool
 ) -> None:
     account = next(_accounts)
     lead_id = load(app, [row(firstName=stored_value, city=stored_value)], account=account).lead_ids[
@@ -120,7 +120,7 @@ def test_unicode_names_are_found_by_their_caseless_spellings(
         assert result == ([lead_id] if found else [])
 
 
-def test_list_criteria_compare_keys_too(app: LeadstateApp) -> None:
+def test_list_criteria_compare_keys_too(app: Leadstate) -> None:
     account = next(_accounts)
     lead_id = load(app, [row(state="Île-de-France")], account=account).lead_ids[0]
 

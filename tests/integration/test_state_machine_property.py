@@ -25,12 +25,13 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from leadstate.application import ActionResult, LeadstateApp
+from leadstate.application.views import ActionResult
 from leadstate.domain import Lead, Meta, NotFound
-from leadstate.domain.criteria import parse_criteria
-from leadstate.loader import LoadRequest
 from leadstate.projections import lead_search
+from leadstate.requests.criteria import parse_criteria
+from leadstate.requests.loads import parse_load_request
 from leadstate.settings import Settings
+from tests.backends import open_service, wired
 
 ACCOUNT = 1
 OTHER_ACCOUNT = 2
@@ -115,13 +116,13 @@ class Skip(Exception):
 
 
 class LeadActionsMachine(RuleBasedStateMachine):
-    """Leads of two accounts and three campaigns, driven through `LeadstateApp.apply_action`."""
+    """Leads of two accounts and three campaigns, driven through `Leadstate.apply_action`."""
 
     def __init__(self) -> None:
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="leadstate-sm-"))
         # Batches of two, so that copies, merges, new lists and duplicates span batches.
-        self.app = LeadstateApp(Settings(db=str(self.dir / "leadstate.db"), batch_size=2))
+        self.app = open_service(Settings(db=str(self.dir / "leadstate.db"), batch_size=2))
         self.now = START
         self.leads: dict[int, Ref] = {}
         self.lists: dict[int, tuple[int, int, str]] = {}  # list_id -> account, campaign, name
@@ -165,10 +166,10 @@ class LeadActionsMachine(RuleBasedStateMachine):
                 row["maxPasses"] = 2 + n
             rows.append(row)
         name = f"load {self.loads}"
-        request = LoadRequest.from_options(
+        request = parse_load_request(
             rows, description=name, list_state="PAUSED" if paused else None
         )
-        result = self.app.load_leads(account, campaign, request, meta)
+        result = self.app.loading.load_leads(account, campaign, request, meta)
         # SPEC §4: a lead whose phone is on the account's DNC list is rejected.
         good = [r for r in rows if digits(r["leadPhone"]) not in self.dnc[account]]
         assert result.leads_inserted == len(good), result.rejected
@@ -241,7 +242,7 @@ class LeadActionsMachine(RuleBasedStateMachine):
         meta: Meta,
     ) -> tuple[ActionResult, list[Ref]]:
         body, selected = self.criteria(how)
-        result = self.app.apply_action(ACCOUNT, action, params, body, meta)
+        result = self.app.actions.apply_action(ACCOUNT, *wired(action, params, body), meta)
         assert result.total == len(selected), (body, result.total, [r.lead_id for r in selected])
         return result, selected
 
@@ -553,7 +554,7 @@ class LeadActionsMachine(RuleBasedStateMachine):
 
         # Copies get new leadIds, in the order of their originals.
         new_ids = sorted(
-            set(self.app.matching_ids(ACCOUNT, parse_criteria({"campaignIds": [campaign]})))
+            set(self.app.leads.matching_ids(ACCOUNT, parse_criteria({"campaignIds": [campaign]})))
             - before
         )
         assert len(new_ids) == len(copies)
@@ -678,9 +679,9 @@ class LeadActionsMachine(RuleBasedStateMachine):
         account = ref.account_id
         if ref.deleted:
             with pytest.raises(NotFound):
-                self.app.edit_lead(account, ref.lead_id, None, changes, meta)
+                self.app.leads.edit_lead(account, ref.lead_id, None, changes, meta)
             return
-        view = self.app.edit_lead(account, ref.lead_id, None, changes, meta)
+        view = self.app.leads.edit_lead(account, ref.lead_id, None, changes, meta)
         ref.first_name = name
         ref.phone = changes.get("leadPhone", ref.phone)
         ref.priority = changes.get("leadPriority", ref.priority)
@@ -701,8 +702,8 @@ class LeadActionsMachine(RuleBasedStateMachine):
 
     def fold(self, lead_id: int) -> Lead:
         aggregate: Any = None
-        for stored in self.app.recorder.select_events(Lead.create_id(lead_id)):
-            domain_event: Any = self.app.mapper.to_domain_event(stored)
+        for stored in self.app.engine.recorder.select_events(Lead.create_id(lead_id)):
+            domain_event: Any = self.app.engine.mapper.to_domain_event(stored)
             if type(domain_event).__name__ in ("Cancelled", "Paused"):
                 # Forgetting: these events carry no prior state, only who, when and why.
                 assert set(vars(domain_event)) == FORGETTING_EVENT_FIELDS
@@ -729,7 +730,7 @@ class LeadActionsMachine(RuleBasedStateMachine):
                 assert row is None
                 assert lead.personal_data_erased
                 with pytest.raises(NotFound):
-                    self.app.get_lead(ref.account_id, lead_id)
+                    self.app.leads.get_lead(ref.account_id, lead_id)
                 continue
             # The projection is a fold of the events.
             assert row is not None
@@ -775,7 +776,7 @@ class LeadActionsMachine(RuleBasedStateMachine):
                 "state_dts": ref.state_dts,
             }, lead_id
             # The API's view is the reference model.
-            view = self.app.get_lead(ref.account_id, lead_id)
+            view = self.app.leads.get_lead(ref.account_id, lead_id)
             expected = self.expected_view(ref)
             assert {k: view[k] for k in expected} == expected, lead_id
 
@@ -813,12 +814,12 @@ class LeadActionsMachine(RuleBasedStateMachine):
     @invariant()
     def search_finds_exactly_the_live_leads(self) -> None:
         for account in (ACCOUNT, OTHER_ACCOUNT):
-            found = self.app.search(
+            found = self.app.leads.search(
                 account, parse_criteria({"campaignIds": list(CAMPAIGNS)}), max_rows=1000
             )
             assert [v["leadId"] for v in found] == [r.lead_id for r in self.live(account)]
             for view in found:
-                assert view == self.app.get_lead(account, view["leadId"])
+                assert view == self.app.leads.get_lead(account, view["leadId"])
 
 
 LeadActionsMachine.TestCase.settings = settings(

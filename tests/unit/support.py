@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from leadstate.domain import Lead, LeadAction, LeadState, Meta, parse_params
+from leadstate.domain import Lead, LeadAction, LeadState, Meta
+from leadstate.requests.params import parse_params
 
 LOADED_AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)

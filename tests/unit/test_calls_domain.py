@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
-from leadstate.domain import Conflict, InvalidRequest, Lead, LeadAction, LeadState, parse_params
+from leadstate.domain import Conflict, InvalidRequest, Lead, LeadAction, LeadState
 from leadstate.domain.calls import DIAL_ATTEMPT, MANUAL_PASS, DialAttempt, dial_outcome
 from leadstate.domain.dnc import DncEntry, dnc_key
 from leadstate.domain.export import Export, ExportStatus, LinkState
+from leadstate.requests.calls import parse_dial_attempt
+from leadstate.requests.params import parse_params
 from tests.unit.support import NOW, PHONE, fold, later, meta, new_lead
 
 
@@ -26,7 +28,7 @@ def attempt(
         "talkTime": 12,
     }
     body.update(kw)
-    return DialAttempt.parse(body)
+    return parse_dial_attempt(body)
 
 
 def dial(
@@ -69,11 +71,11 @@ def dial(
 def test_a_bad_dial_attempt_is_a_400_naming_the_field(change: dict[str, Any], field: str) -> None:
     body = {"uii": "u", "agentId": 1, "systemDisposition": "ANSWER", "talkTime": 0, **change}
     with pytest.raises(InvalidRequest, match=field):
-        DialAttempt.parse(body)
+        parse_dial_attempt(body)
 
 
 def test_a_dial_attempt_accepts_strings_and_times_with_offsets() -> None:
-    parsed = DialAttempt.parse(
+    parsed = parse_dial_attempt(
         {
             "uii": "u-9",
             "agentId": "7",

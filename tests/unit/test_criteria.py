@@ -13,9 +13,9 @@ from leadstate.domain.criteria import (
     Operator,
     SearchCriteria,
     Suppressed,
-    parse_criteria,
 )
 from leadstate.projections import lead_search
+from leadstate.requests.criteria import parse_criteria
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadstate.domain import InvalidRequest
-from leadstate.domain.criteria import SearchCriteria, parse_criteria
+from leadstate.domain.criteria import SearchCriteria
 from leadstate.domain.values import parse_time
 from leadstate.projections import lead_search
+from leadstate.requests.criteria import parse_criteria
 
 FUZZ = settings(
     max_examples=400,

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from leadstate.domain import InvalidRequest, LeadAction, LeadState, Skipped, parse_params
+from leadstate.domain import InvalidRequest, LeadAction, LeadState, Skipped
+from leadstate.requests.params import parse_params
 from tests.unit.support import (
     EVERY_STATE,
     LOADED_AT,

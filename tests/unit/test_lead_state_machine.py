@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadstate.domain import Lead, LeadAction, LeadState, Skipped, parse_params
+from leadstate.domain import Lead, LeadAction, LeadState, Skipped
 from leadstate.projections import lead_search
+from leadstate.requests.params import parse_params
 from tests.unit.support import (
     ENVELOPE,
     EVERY_STATE,
@@ -229,7 +230,8 @@ def test_the_read_model_row_of_a_lead_is_a_snapshot_of_it(
         except Skipped:
             pass
 
-    snapshot = lead_search.lead_from_row(lead_search.row_for(lead))
+    row = dict(zip(lead_search.COLUMNS, lead_search.row_for(lead), strict=True))
+    snapshot = lead_search.lead_from_row(row)
 
     # The call history is the calls read model's, not the row's: a snapshot starts empty.
     ignored = (*LIBRARY_TIMES, "calls")

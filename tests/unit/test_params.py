@@ -13,8 +13,8 @@ from leadstate.domain import (
     CopySetting,
     InvalidRequest,
     LeadAction,
-    parse_params,
 )
+from leadstate.requests.params import parse_params
 
 NO_PARAM_ACTIONS = [
     LeadAction.RESET_LEADS,

@@ -1,4 +1,5 @@
-"""The FastAPI application: built from settings, the `LeadstateApp` opened in the lifespan."""
+"""The FastAPI application: built from settings; the lifespan migrates the database,
+opens the service and starts the workers the settings ask for."""
 
 from __future__ import annotations
 
@@ -32,11 +33,10 @@ from leadstate.api.routers import (
     me,
     metrics,
 )
-from leadstate.application import LeadstateApp
-from leadstate.jobs import JobRunner
-from leadstate.outbox import ExportWorkers, start_export_workers
+from leadstate.application.bootstrap import Leadstate, migrate, open_leadstate
 from leadstate.settings import Settings
 from leadstate.ui import mount_ui
+from leadstate.workers.start import Workers, start_workers
 
 DESCRIPTION = """\
 Event-sourced lead state, wire-compatible with the lead endpoints of RingCentral Engage
@@ -67,7 +67,7 @@ def _version() -> str:
 
 def create_app(
     settings: Settings | None = None,
-    on_start: Callable[[LeadstateApp], None] | None = None,
+    on_start: Callable[[Leadstate], None] | None = None,
 ) -> FastAPI:
     """The API on `settings` (from the environment when omitted); `on_start` is called
     with the application once it is open, before the first request."""
@@ -75,25 +75,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        leadstate = await run_in_threadpool(LeadstateApp, config)
-        runner: JobRunner | None = None
-        workers: ExportWorkers | None = None
+        await run_in_threadpool(migrate, config)
+        leadstate = (await run_in_threadpool(open_leadstate, config)).start()
+        workers: Workers | None = None
         try:
             if on_start is not None:
                 await run_in_threadpool(on_start, leadstate)
-            if config.run_jobs:
-                runner = JobRunner(leadstate, batch_pause=config.job_batch_pause_ms / 1000)
-                runner.start()
-            if config.run_projections:
-                await run_in_threadpool(leadstate.start_projection_workers)
-            if config.run_export_workers:  # the email outbox and the export writer
-                workers = start_export_workers(leadstate)
+            workers = await run_in_threadpool(start_workers, leadstate)
             yield {"leadstate": leadstate}
         finally:
             if workers is not None:
                 await run_in_threadpool(workers.stop)
-            if runner is not None:
-                await run_in_threadpool(runner.stop)
             await run_in_threadpool(leadstate.close)
 
     api = FastAPI(

@@ -27,8 +27,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from leadstate.api.errors import NOT_FOUND_MESSAGE, ApiError, error_response
-from leadstate.apikeys import ApiKey
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
+from leadstate.persistence.apikeys import ApiKey
 
 ACCOUNTS_PATH = "/voice/api/v1/admin/accounts"
 API_PREFIX = f"{ACCOUNTS_PATH}/{{accountId}}"
@@ -98,7 +98,7 @@ class AuthMiddleware:
             return
         state: dict[str, Any] = scope.setdefault("state", {})
         leadstate = state.get("leadstate")
-        assert isinstance(leadstate, LeadstateApp), "the lifespan did not start"
+        assert isinstance(leadstate, Leadstate), "the lifespan did not start"
         try:
             token = bearer_token(Headers(scope=scope))
         except TokenConflictError:

@@ -28,9 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadstate import metrics
 from leadstate.api.errors import error_response
-from leadstate.apikeys import ApiKey
-from leadstate.application import LeadstateApp
-from leadstate.idempotency import MAX_KEY_LENGTH, Outcome, StoredResponse
+from leadstate.application.bootstrap import Leadstate
+from leadstate.persistence.apikeys import ApiKey
+from leadstate.persistence.idempotency import MAX_KEY_LENGTH, Outcome, StoredResponse
 
 log = logging.getLogger("leadstate.idempotency")
 
@@ -97,7 +97,7 @@ class IdempotencyMiddleware:
         state: dict[str, Any] = scope["state"]
         leadstate = state.get("leadstate")
         api_key = state.get("api_key")
-        assert isinstance(leadstate, LeadstateApp), "the lifespan did not start"
+        assert isinstance(leadstate, Leadstate), "the lifespan did not start"
         assert isinstance(api_key, ApiKey), "AuthMiddleware runs first"
         account_id: int = state["account_id"]
         body, receive = await _buffer(receive)
@@ -145,7 +145,7 @@ class IdempotencyMiddleware:
         scope: Scope,
         receive: Receive,
         send: Send,
-        leadstate: LeadstateApp,
+        leadstate: Leadstate,
         account_id: int,
         key: str,
         owner: str,

@@ -13,8 +13,10 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from leadstate.api.schemas import MAX_LIST_ITEMS, PhoneListSearchRequest
+from leadstate.api.bodies import PhoneListSearchRequest
 from leadstate.domain import InvalidRequest, normalize_phone
+from leadstate.domain.criteria import SearchCriteria
+from leadstate.requests.criteria import MAX_LIST_ITEMS
 
 _NAME = re.compile(rb'\bname="([^"]*)"', re.IGNORECASE)
 _FILENAME = re.compile(rb'\bfilename="', re.IGNORECASE)
@@ -27,9 +29,9 @@ class PhoneListQuery:
     phones: tuple[str, ...]
     campaign_ids: tuple[int, ...]
 
-    def criteria_body(self) -> dict[str, list[str] | list[int]]:
-        """As `CampaignLeadSearchCriteria` JSON."""
-        return {"leadPhoneNumbers": list(self.phones), "campaignIds": list(self.campaign_ids)}
+    def criteria(self) -> SearchCriteria:
+        """As search criteria."""
+        return SearchCriteria(phones=self.phones, campaign_ids=self.campaign_ids)
 
 
 def multipart_parts(body: bytes) -> list[tuple[bytes, bytes]] | None:

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from leadstate import metrics
 from leadstate.api.errors import error_response
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
 
 MAX_BUCKETS = 10_000
 
@@ -71,7 +71,7 @@ class RateLimitMiddleware:
         state: dict[str, Any] = scope.get("state") or {}
         account_id = state.get("account_id")
         leadstate = state.get("leadstate")
-        if not isinstance(account_id, int) or not isinstance(leadstate, LeadstateApp):
+        if not isinstance(account_id, int) or not isinstance(leadstate, Leadstate):
             await self.app(scope, receive, send)
             return
         rate = float(leadstate.settings.rate_limit_per_second)

@@ -1,4 +1,4 @@
-"""Lead actions over many leads: one batch at a time, decided in memory.
+"""A lead action over many leads: one batch at a time, decided in memory.
 
 `ActionRun.decide` reads a batch of leads in one query, applies the domain's command
 methods and returns everything to save; the caller saves it in one transaction
@@ -7,25 +7,31 @@ methods and returns everything to save; the caller saves it in one transaction
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from leadstate.application.guards import DUPLICATE_PHONE, phones_not_in_campaign
+from leadstate.application.views import ActionResult
 from leadstate.domain import (
     ActionParams,
     CopySetting,
     Lead,
     LeadAction,
     LeadList,
+    LeadState,
     Meta,
     Skipped,
 )
-from leadstate.guards import DUPLICATE_PHONE, phones_not_in_campaign
+from leadstate.domain.dnc import SOURCE_MANUAL_PASS, DncEntry
 from leadstate.persistence.base import Guard, GuardFailed
+from leadstate.projections.lead_search import lead_from_row
+from leadstate.projections.queries import Queries
 
-if TYPE_CHECKING:
-    from leadstate.application import ActionResult, LeadstateApp
+# The exports holding these (deleted) leads, withdrawn: saved with the deletion.
+Withdraw = Callable[[list[int], Meta], list[Aggregate]]
 
 
 @dataclass
@@ -46,7 +52,9 @@ class ActionRun:
 
     def __init__(
         self,
-        app: LeadstateApp,
+        queries: Queries,
+        allocate: Callable[[str, int], int],
+        withdraw: Withdraw,
         account_id: int,
         action: LeadAction,
         params: ActionParams,
@@ -55,7 +63,9 @@ class ActionRun:
         merged: set[int] | None = None,
         list_id: int | None = None,
     ) -> None:
-        self.app = app
+        self.queries = queries
+        self.allocate = allocate
+        self.withdraw = withdraw
         self.account_id = account_id
         self.action = action
         self.params = params
@@ -89,7 +99,7 @@ class ActionRun:
             return self.list_id
         if outcome.new_list_id is None:
             lead_list = LeadList(
-                list_id=self.app.store.allocate("list_id", 1),
+                list_id=self.allocate("list_id", 1),
                 account_id=self.account_id,
                 campaign_id=self.params.campaign_id,
                 name=self.params.list_name,
@@ -104,7 +114,7 @@ class ActionRun:
     def decide(self, lead_ids: list[int]) -> BatchOutcome:
         """Apply the action to these leads in memory; nothing is saved here."""
         outcome = BatchOutcome()
-        leads = self.app._current_leads(lead_ids)
+        leads = self.current(lead_ids)
         originals: dict[int, Lead] = {}
         if self.action is LeadAction.MANUAL_LEADS and self.params.merge_original:
             wanted = {
@@ -112,7 +122,7 @@ class ActionRun:
                 for lead in leads.values()
                 if lead.original_lead_id and lead.original_lead_id not in leads
             }
-            originals = self.app._current_leads(w for w in wanted if w is not None)
+            originals = self.current(w for w in wanted if w is not None)
         pool = {**originals, **leads}
         changed: dict[int, Aggregate] = {}
         merged = set(self.merged)
@@ -121,7 +131,7 @@ class ActionRun:
         in_target: dict[str, set[int]] = {}
         if self.action is LeadAction.MOVE_TO_CAMPAIGN and self.params.ignore_duplicates:
             phones = sorted({lead.phone for lead in leads.values() if lead.phone})
-            existing_phones = self.known_duplicates | self.app._phones_in_campaign(
+            existing_phones = self.known_duplicates | self.queries.phones_in_campaign(
                 self.account_id, self.params.campaign_id, phones, exclude=lead_ids
             )
             # This batch's leads already in the target campaign are there too (SPEC §2:
@@ -166,7 +176,7 @@ class ActionRun:
                     outcome.updated += 1
         fresh: list[Lead] = []
         if copies:
-            first = self.app.store.allocate("lead_id", len(copies))
+            first = self.allocate("lead_id", len(copies))
             list_id = self._target_list(outcome)
             for n, original in enumerate(copies):
                 copy = Lead.copy_of(
@@ -186,8 +196,7 @@ class ActionRun:
             arriving = [lead for lead in (*changed.values(), *fresh) if isinstance(lead, Lead)]
             outcome.guards.append(
                 phones_not_in_campaign(
-                    self.app.store,
-                    self.app.tables,
+                    self.queries,
                     self.account_id,
                     self.params.campaign_id,
                     [
@@ -201,14 +210,32 @@ class ActionRun:
         if self.action is LeadAction.MANUAL_LEADS and self.params.do_not_call:
             # Their phones join the DNC list in the same transaction (SPEC §2, §4).
             leads_now = [a for a in changed.values() if isinstance(a, Lead)]
-            outcome.to_save.extend(
-                self.app.dialing.dnc_entries_for(self.account_id, leads_now, self.meta)
-            )
+            outcome.to_save.extend(self.dnc_entries(leads_now))
         elif self.action is LeadAction.DELETE_LEADS and changed:
             # Every export holding a deleted lead is withdrawn and purged with it (SPEC §5).
-            outcome.to_save.extend(self.app.exports.withdraw_holding(list(changed), self.meta))
+            outcome.to_save.extend(self.withdraw(list(changed), self.meta))
         outcome.merged = sorted(merged - self.merged)
         return outcome
+
+    def current(self, lead_ids: Iterable[int]) -> dict[int, Lead]:
+        """Live leads as of their read-model rows: snapshots at the rows' versions (the
+        event store's version check still guards what is saved on top of them)."""
+        rows = self.queries.lead_rows(lead_ids)
+        return {lead_id: lead_from_row(row) for lead_id, row in rows.items()}
+
+    def dnc_entries(self, leads: Iterable[Lead]) -> list[DncEntry]:
+        """New DNC entries for the phones of these leads now in DO-NOT-CALL (saved with
+        the leads' events); phones already listed get none."""
+        phones = {
+            lead.phone
+            for lead in leads
+            if lead.state is LeadState.DO_NOT_CALL and lead.phone and not lead.deleted
+        }
+        listed = self.queries.dnc_listed(self.account_id, phones)
+        return [
+            DncEntry.add(self.account_id, phone, SOURCE_MANUAL_PASS, self.meta.at, self.meta.actor)
+            for phone in sorted(phones - listed)
+        ]
 
     def _move(self, lead: Lead, copies: list[Lead], outcome: BatchOutcome) -> bool:
         if self.params.copy_setting is CopySetting.MOVE:

@@ -14,11 +14,11 @@ of the two is a valid one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from leadstate.persistence.base import Guard, GuardFailed, Store
-from leadstate.projections import queries
+from leadstate.persistence.base import Guard, GuardFailed
+from leadstate.projections.queries import Queries
 
 DUPLICATE_PHONE = "duplicate-phone"
 DO_NOT_CALL = "do-not-call"
@@ -36,8 +36,7 @@ def uii_scope(account_id: int, uii: str) -> str:
 
 
 def phones_not_in_campaign(
-    store: Store,
-    tables: Mapping[str, str],
+    queries: Queries,
     account_id: int,
     campaign_id: int,
     phones: Iterable[str],
@@ -53,7 +52,7 @@ def phones_not_in_campaign(
 
     def check(cur: Any) -> None:
         found = queries.phones_in_campaign(
-            store, cur, tables, account_id, campaign_id, wanted, own, list_id=list_id
+            account_id, campaign_id, wanted, own, list_id=list_id, cur=cur
         )
         if found:
             raise GuardFailed(DUPLICATE_PHONE, found)
@@ -61,28 +60,24 @@ def phones_not_in_campaign(
     return Guard((phones_scope(account_id, campaign_id),), check)
 
 
-def phones_not_on_dnc(
-    store: Store, tables: Mapping[str, str], account_id: int, phones: Iterable[str]
-) -> Guard:
+def phones_not_on_dnc(queries: Queries, account_id: int, phones: Iterable[str]) -> Guard:
     """None of `phones` may be on the account's do-not-call list (a lead loaded while a
     pass puts its phone on the list is refused, not loaded dialable)."""
     wanted = sorted({p for p in phones if p})
 
     def check(cur: Any) -> None:
-        found = queries.dnc_listed(store, cur, tables, account_id, wanted)
+        found = queries.dnc_listed(account_id, wanted, cur=cur)
         if found:
             raise GuardFailed(DO_NOT_CALL, found)
 
     return Guard((), check)
 
 
-def uii_not_elsewhere(
-    store: Store, tables: Mapping[str, str], account_id: int, uii: str, lead_id: int
-) -> Guard:
+def uii_not_elsewhere(queries: Queries, account_id: int, uii: str, lead_id: int) -> Guard:
     """A UII names one dial attempt: it may not be recorded on another lead."""
 
     def check(cur: Any) -> None:
-        other = queries.uii_recorded_elsewhere(store, cur, tables, account_id, uii, lead_id)
+        other = queries.uii_recorded_elsewhere(account_id, uii, lead_id, cur=cur)
         if other is not None:
             raise GuardFailed(UII_TAKEN, {other})
 

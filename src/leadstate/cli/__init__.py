@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
+from leadstate.cli import audit, leads, ops, server
 from leadstate.cli.base import cli
 
-COMMAND_MODULES = ("leads", "server", "ops", "audit")
+COMMAND_MODULES = (audit, leads, ops, server)
 
 
 def main() -> None:
     """Entry point of the `leadstate` console script."""
-    for name in COMMAND_MODULES:
-        if importlib.util.find_spec(f"leadstate.cli.{name}") is not None:
-            importlib.import_module(f"leadstate.cli.{name}")
     cli()

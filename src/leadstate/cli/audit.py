@@ -21,30 +21,21 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from leadstate.application import LeadstateApp
-from leadstate.cli.base import cli, open_app
+from leadstate.application.bootstrap import Leadstate
+from leadstate.cli.base import cli, open_service
 from leadstate.domain import DomainError, parse_time
 from leadstate.projections.rebuild import Progress as RebuildProgress
 from leadstate.projections.rebuild import RebuildBusyError
-from leadstate.settings import Settings
+from leadstate.workers.start import follower
 
 err = Console(stderr=True)
 
 
-class MaintenanceApp(LeadstateApp):
-    """The application as maintenance commands open it: no read-model upgrade at start.
-
-    Run with a newer read-model version beside the old service, `projections rebuild`
-    must stage that version's table, not swap it in under the running old code.
-    """
-
-    name = LeadstateApp.name  # the library names tables after the class otherwise
-    upgrade_at_start = False
-
-
-def open_maintenance_app() -> LeadstateApp:
-    """The application on the configured database, without upgrading read models."""
-    return MaintenanceApp(Settings())
+def open_maintenance_app() -> Leadstate:
+    """The service as maintenance commands open it: no read-model upgrade. Run with a
+    newer read-model version beside the old service, `projections rebuild` must stage
+    that version's table, not swap it in under the running old code."""
+    return open_service(upgrade=False)
 
 
 projections = typer.Typer(no_args_is_help=True, help="Read models: status, rebuilds, follower.")
@@ -80,7 +71,7 @@ def history(lead_id: int, account: AccountOpt) -> None:
     """Every event of a lead, in order, as JSON (personal data erased once deleted)."""
     app = open_maintenance_app()
     try:
-        _echo_json(app.lead_history(account, lead_id))
+        _echo_json(app.audit.lead_history(account, lead_id))
     except DomainError as error:
         _fail(error.message)
     finally:
@@ -105,7 +96,7 @@ def replay(
             _fail(str(error))
     app = open_maintenance_app()
     try:
-        _echo_json(app.get_lead(account, lead_id, version=version, as_of=when))
+        _echo_json(app.leads.get_lead(account, lead_id, version=version, as_of=when))
     except DomainError as error:
         _fail(error.message)
     finally:
@@ -131,7 +122,7 @@ def verify(
                 rate = f"{done / elapsed:,.0f} ev/s" if elapsed > 0 else ""
                 bar.update(task, completed=done, total=total, rate=rate)
 
-            differences = app.verify_read_models(page=page_size, on_progress=progress)
+            differences = app.audit.verify_read_models(page=page_size, on_progress=progress)
     finally:
         app.close()
     for difference in differences:
@@ -153,7 +144,7 @@ def projections_status(
     """Each read model: live table, status, position, lag, rebuild progress."""
     app = open_maintenance_app()
     try:
-        rows = app.projection_status()
+        rows = app.read_models.projection_status()
     finally:
         app.close()
     if as_json:
@@ -214,7 +205,7 @@ def projections_rebuild(
                     )
                 bar.update(task, rate=f"{p.rate:,.0f} ev/s")
 
-            result = app.rebuild_projection(
+            result = app.read_models.rebuild_projection(
                 name, swap=swap, page=page_size, on_progress=progress, wait_for_lease=wait
             )
     except (DomainError, RebuildBusyError) as error:
@@ -238,8 +229,8 @@ def projections_rebuild(
 def projections_follow() -> None:
     """Run the asynchronous read models in this process (one process leads at a time)."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    app: LeadstateApp = open_app()
-    worker = app.start_projection_workers()
+    app = open_service().start()
+    worker = follower(app).start()
     stopping = False
 
     def stop(*_: Any) -> None:
@@ -252,4 +243,5 @@ def projections_follow() -> None:
         while not stopping and worker.alive:
             time.sleep(0.2)
     finally:
+        worker.stop()
         app.close()

@@ -17,11 +17,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from leadstate.application import LeadstateApp, new_meta
-from leadstate.cli.base import cli, open_app
-from leadstate.domain import DomainError
-from leadstate.domain.criteria import parse_criteria
-from leadstate.loader import LoadRequest
+from leadstate.application.bootstrap import Leadstate
+from leadstate.application.views import action_result, wire
+from leadstate.cli.base import cli, open_service
+from leadstate.domain import DomainError, LeadAction, Meta
+from leadstate.requests.criteria import parse_criteria
+from leadstate.requests.loads import parse_load_request
+from leadstate.requests.params import parse_params
+from leadstate.workers.start import job_runner
 
 err = Console(stderr=True)
 
@@ -122,9 +125,9 @@ def load(
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         err.print(f"[red]error:[/red] cannot read {file}: {error}")
         raise typer.Exit(2) from None
-    app = open_app()
+    app = open_service()
     try:
-        request = LoadRequest.from_options(
+        request = parse_load_request(
             rows,
             description=description or file.stem,
             duplicate_handling=duplicate_handling,
@@ -134,11 +137,11 @@ def load(
         )
         with _progress() as bar:
             task = bar.add_task("loading", total=len(rows))
-            result = app.load_leads(
+            result = app.loading.load_leads(
                 account,
                 campaign,
                 request,
-                new_meta(_actor()),
+                Meta.now(_actor()),
                 progress=lambda done: bar.update(task, completed=done),
             )
     except DomainError as error:
@@ -147,7 +150,7 @@ def load(
     finally:
         app.close()
     for rejected in result.rejected:
-        err.print(f"[yellow]rejected:[/yellow] {rejected['message']}: {rejected['rowData']}")
+        err.print(f"[yellow]rejected:[/yellow] {rejected.message}: {list(rejected.row_data)}")
     typer.echo(
         json.dumps(
             {
@@ -193,20 +196,20 @@ def search(
 ) -> None:
     """Search leads of an account."""
     body = _criteria(campaign, list_id, state, lead_id, extern_id, phone, criteria)
-    app = open_app()
+    app = open_service()
     try:
         parsed = parse_criteria(body)
         if count:
-            typer.echo(json.dumps({"count": app.count(account, parsed)}))
+            typer.echo(json.dumps({"count": app.leads.count(account, parsed)}))
             return
-        rows = app.search(account, parsed, page=page, max_rows=max_rows, sort=sort)
+        rows = app.leads.search(account, parsed, page=page, max_rows=max_rows, sort=sort)
     except DomainError as error:
         _fail(error)
         return
     finally:
         app.close()
     if as_json:
-        json.dump(rows, sys.stdout, indent=2)
+        json.dump(wire(rows), sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
     table = Table(*SHOWN)
@@ -242,12 +245,14 @@ def action(
 ) -> None:
     """Apply a lead action to every lead the criteria select."""
     body = _criteria(campaign, list_id, state, lead_id, extern_id, phone, criteria)
-    app = open_app()
+    app = open_service().start()
     try:
+        action = LeadAction.parse(lead_action)
+        params = parse_params(action, _params(param))
         with _progress() as bar:
             task = bar.add_task(lead_action, total=None)
-            outcome = app.perform_action(
-                account, lead_action, _params(param), body, new_meta(_actor())
+            outcome = app.actions.perform_action(
+                account, action, params, parse_criteria(body), Meta.now(_actor())
             )
             if isinstance(outcome, dict):
                 summary = _follow_job(
@@ -255,12 +260,7 @@ def action(
                 )
             else:
                 bar.update(task, completed=outcome.processed, total=outcome.total)
-                summary = {
-                    "leadActionType": outcome.action.value,
-                    "leadUpdateCount": outcome.update_count,
-                    "leadDeleteCount": outcome.delete_count,
-                    "errorMessage": outcome.error_message,
-                }
+                summary = wire(action_result(outcome))
     except DomainError as error:
         _fail(error)
         return
@@ -270,25 +270,23 @@ def action(
 
 
 def _follow_job(
-    app: LeadstateApp,
+    app: Leadstate,
     account: int,
     job: dict[str, Any],
     progress: Callable[[int, int], None],
 ) -> dict[str, Any]:
     """Run a bulk job here (resumable by any runner if this process dies), showing
     its progress; returns its result."""
-    from leadstate.jobs import JobRunner
-
-    runner = JobRunner(app)
+    runner = job_runner(app)
     worker = threading.Thread(target=runner.run_job, args=(job["jobId"],), daemon=True)
     worker.start()
     while True:
-        state = app.get_job(account, job["jobId"])
+        state = app.actions.get_job(account, job["jobId"])
         progress(int(state["processed"]), int(state["total"]))
         if state["status"] in ("done", "failed") or not worker.is_alive():
             break
         time.sleep(0.2)
     worker.join()
-    state = app.get_job(account, job["jobId"])
+    state = app.actions.get_job(account, job["jobId"])
     progress(int(state["processed"]), int(state["total"]))
     return {"jobId": state["jobId"], "status": state["status"], **state["result"]}

@@ -1,18 +1,15 @@
-"""Operations: the bulk-job worker and the benchmark."""
+"""Operations: the bulk-job worker."""
 
 from __future__ import annotations
 
-import json
 import signal
 import time
-from dataclasses import asdict
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from leadstate.cli.base import cli, open_app
+from leadstate.cli.base import cli, open_service
+from leadstate.workers.start import job_runner
 
 jobs = typer.Typer(no_args_is_help=True, help="Bulk jobs.")
 cli.add_typer(jobs, name="jobs")
@@ -23,65 +20,17 @@ def jobs_run(
     once: Annotated[bool, typer.Option(help="Run what is pending, then exit.")] = False,
 ) -> None:
     """Run bulk jobs in this process (a worker beside or instead of `leadstate serve`)."""
-    from leadstate.jobs import JobRunner
-
-    app = open_app()
-    runner = JobRunner(app, batch_pause=app.settings.job_batch_pause_ms / 1000)
+    app = open_service().start()
+    runner = job_runner(app)
     try:
         if once:
             runner.run_pending()
             return
         signal.signal(signal.SIGTERM, lambda *_: runner.stop())
         runner.start()
-        while runner._thread is not None and runner._thread.is_alive():
+        while runner.alive:
             time.sleep(0.5)
     except KeyboardInterrupt:
         runner.stop()
     finally:
         app.close()
-
-
-@cli.command()
-def bench(
-    backend: Annotated[
-        list[str] | None, typer.Option(help="sqlite and/or postgres (default both).")
-    ] = None,
-    leads: Annotated[int, typer.Option(help="Leads of the bulk job.")] = 100_000,
-    search_leads: Annotated[int, typer.Option(help="Leads in the search table.")] = 1_000_000,
-    http_seconds: Annotated[float, typer.Option(help="Seconds per HTTP load run.")] = 10.0,
-    rebuild_events: Annotated[
-        int, typer.Option(help="Events in the log the rebuild replays.")
-    ] = 1_000_000,
-    only: Annotated[
-        list[str] | None, typer.Option(help="Run only these: bulk, http, search, rebuild.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
-) -> None:
-    """Measure bulk actions, loading, HTTP single-lead actions, search and rebuilds."""
-    from leadstate.bench import Row, run
-
-    console = Console()
-
-    def report(row: Row) -> None:
-        if as_json:
-            typer.echo(json.dumps(asdict(row)))
-        else:
-            console.print(
-                f"[bold]{row.backend:8}[/bold] {row.name:45} {row.value:12,.1f} {row.unit:8} "
-                f"{row.note}"
-            )
-
-    rows = run(
-        backend or ["sqlite", "postgres"],
-        leads,
-        search_leads,
-        http_seconds,
-        set(only or ()),
-        report,
-        rebuild_events,
-    )
-    if not as_json:
-        table = Table("backend", "measure", "value", "unit", "note", title="leadstate bench")
-        for row in rows:
-            table.add_row(row.backend, row.name, f"{row.value:,.1f}", row.unit, row.note)
-        console.print(table)

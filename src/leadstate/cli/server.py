@@ -10,11 +10,11 @@ import uvicorn
 from rich.console import Console
 from rich.table import Column, Table
 
-from leadstate.apikeys import DEFAULT_SCOPES, SCOPES, ApiKey
-from leadstate.application import LeadstateApp
-from leadstate.cli.base import cli, open_app
+from leadstate.application.bootstrap import Leadstate
+from leadstate.cli.base import api_keys, cli
 from leadstate.domain import DomainError
 from leadstate.logs import logging_config
+from leadstate.persistence.apikeys import DEFAULT_SCOPES, SCOPES, ApiKey
 from leadstate.settings import Settings
 
 keys = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
@@ -61,7 +61,7 @@ def serve(
 
     base_url = f"http://{_shown_host(host)}:{port}"
 
-    def announce(application: LeadstateApp) -> None:
+    def announce(application: Leadstate) -> None:
         created = application.api_keys.bootstrap_admin()
         typer.echo(f"leadstate API on {base_url}  (docs: {base_url}/docs)")
         if created is not None:
@@ -95,14 +95,12 @@ def keys_create(
     name: Annotated[str, typer.Option(help="A note to recognise the key by.")] = "",
 ) -> None:
     """Create an API key and print its token alone on stdout (it is shown only once)."""
-    application = open_app()
-    try:
-        _, token = application.api_keys.create(account, scope or list(DEFAULT_SCOPES), name)
-    except DomainError as error:
-        err.print(f"[red]error:[/red] {error.message}")
-        raise typer.Exit(2) from None
-    finally:
-        application.close()
+    with api_keys() as keys:
+        try:
+            _, token = keys.create(account, scope or list(DEFAULT_SCOPES), name)
+        except DomainError as error:
+            err.print(f"[red]error:[/red] {error.message}")
+            raise typer.Exit(2) from None
     typer.echo(token)
 
 
@@ -113,11 +111,8 @@ def _status(key: ApiKey) -> str:
 @keys.command("list")
 def keys_list() -> None:
     """List every API key (ids, accounts, scopes; never tokens)."""
-    application = open_app()
-    try:
-        found = application.api_keys.list_keys()
-    finally:
-        application.close()
+    with api_keys() as keys_store:
+        found = keys_store.list_keys()
     table = Table("account", "scopes", "name", "created (UTC)", "status")
     table.columns.insert(0, Column("key id", no_wrap=True))
     for key in found:
@@ -135,12 +130,10 @@ def keys_list() -> None:
 @keys.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_...).")]) -> None:
     """Revoke an API key: its token stops working at once."""
-    application = open_app()
-    try:
-        key = application.api_keys.revoke(key_id)
-    except DomainError as error:
-        err.print(f"[red]error:[/red] {error.message}")
-        raise typer.Exit(1) from None
-    finally:
-        application.close()
+    with api_keys() as keys_store:
+        try:
+            key = keys_store.revoke(key_id)
+        except DomainError as error:
+            err.print(f"[red]error:[/red] {error.message}")
+            raise typer.Exit(1) from None
     typer.echo(f"revoked {key.key_id}")

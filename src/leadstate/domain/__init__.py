@@ -7,15 +7,16 @@ from leadstate.domain.campaign import (
     LeadList,
 )
 from leadstate.domain.errors import Conflict, DomainError, InvalidRequest, NotFound, Skipped
-from leadstate.domain.lead import ERASED_MARKER, Lead, Meta, is_erased
+from leadstate.domain.lead import Lead
+from leadstate.domain.meta import ERASED_MARKER, Meta, is_erased
 from leadstate.domain.params import (
     ActionParams,
     CallbackType,
     CopySetting,
     LeadAction,
-    parse_params,
 )
 from leadstate.domain.values import (
+    CALLBACK_STATES,
     CONTACT_FIELDS,
     DIALABLE_STATES,
     SYSTEM_DISPOSITIONS,
@@ -26,6 +27,7 @@ from leadstate.domain.values import (
 )
 
 __all__ = [
+    "CALLBACK_STATES",
     "CONTACT_FIELDS",
     "DEFAULT_MAX_PASSES",
     "DEFAULT_PASS_DELAY_MIN",
@@ -48,7 +50,6 @@ __all__ = [
     "Skipped",
     "is_erased",
     "normalize_phone",
-    "parse_params",
     "parse_time",
     "utcnow",
 ]

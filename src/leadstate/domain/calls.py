@@ -7,13 +7,10 @@ model keeps even after the lead is deleted (it holds ids, dispositions and times
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from leadstate.domain.errors import InvalidRequest
-from leadstate.domain.values import MAX_INT32, SYSTEM_DISPOSITIONS, LeadState, parse_time
+from leadstate.domain.values import SYSTEM_DISPOSITIONS, LeadState
 
 DIAL_ATTEMPT = "DIAL_ATTEMPT"
 MANUAL_PASS = "MANUAL_PASS"
@@ -35,7 +32,8 @@ DIAL_DISPOSITIONS = tuple(d for d in SYSTEM_DISPOSITIONS if d != "MANUAL_PASS")
 
 @dataclass(frozen=True)
 class DialAttempt:
-    """A dial attempt as a dialer reports it (`POST .../campaignLeads/{leadId}/calls`)."""
+    """A dial attempt as a dialer reports it (`POST .../campaignLeads/{leadId}/calls`;
+    `leadstate.requests.calls` parses the body)."""
 
     uii: str
     agent_id: int
@@ -43,54 +41,6 @@ class DialAttempt:
     agent_disposition: str | None
     talk_time: int
     start_time: datetime | None = None
-
-    @classmethod
-    def parse(cls, body: Mapping[str, Any]) -> DialAttempt:
-        """Check a request body; a 400 naming the field on anything wrong."""
-        uii = body.get("uii")
-        if not isinstance(uii, str) or not uii.strip():
-            raise InvalidRequest("uii is required: the call's unique interaction id (a string)")
-        uii = uii.strip()
-        if len(uii) > MAX_UII_LENGTH or not uii.isprintable():
-            raise InvalidRequest(f"uii must be printable text of at most {MAX_UII_LENGTH} chars")
-        agent = body.get("agentId")
-        if isinstance(agent, str) and agent.strip().isdigit():
-            agent = int(agent.strip())
-        if isinstance(agent, bool) or not isinstance(agent, int) or not 1 <= agent <= MAX_INT32:
-            raise InvalidRequest("agentId is required: a positive whole number (int32)")
-        disposition = body.get("systemDisposition")
-        if not isinstance(disposition, str) or disposition.strip().upper() not in DIAL_DISPOSITIONS:
-            raise InvalidRequest(f"systemDisposition must be one of {', '.join(DIAL_DISPOSITIONS)}")
-        agent_disposition = body.get("agentDisposition")
-        if agent_disposition is not None and (
-            not isinstance(agent_disposition, str)
-            or len(agent_disposition) > MAX_DISPOSITION_LENGTH
-        ):
-            raise InvalidRequest(
-                f"agentDisposition must be text of at most {MAX_DISPOSITION_LENGTH} chars"
-            )
-        talk = body.get("talkTime", 0)
-        if talk is None:
-            talk = 0
-        if isinstance(talk, str) and talk.strip().isdigit():
-            talk = int(talk.strip())
-        if isinstance(talk, bool) or not isinstance(talk, int) or not 0 <= talk <= MAX_TALK_TIME:
-            raise InvalidRequest(f"talkTime must be whole seconds from 0 to {MAX_TALK_TIME}")
-        start = body.get("startTime")
-        started: datetime | None = None
-        if start is not None:
-            try:
-                started = parse_time(start)
-            except (ValueError, TypeError) as error:
-                raise InvalidRequest(f"startTime: {error}") from None
-        return cls(
-            uii=uii,
-            agent_id=agent,
-            system_disposition=disposition.strip().upper(),
-            agent_disposition=agent_disposition,
-            talk_time=talk,
-            start_time=started,
-        )
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ class LeadIds:
         return iter(self._ids)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, LeadIds) and self._ids == other._ids
+        return isinstance(other, LeadIds) and len(self) == len(other) and list(self) == list(other)
 
     def __hash__(self) -> int:
         return hash(self._ids.tobytes())

@@ -8,19 +8,21 @@ a per-lead key and erases it once that key is destroyed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from leadstate.domain import rules
 from leadstate.domain.calls import DIAL_ATTEMPT, MANUAL_PASS, CallRecord, DialAttempt, dial_outcome
+from leadstate.domain.edits import check_edit_fields
 from leadstate.domain.errors import Conflict, InvalidRequest, Skipped
-from leadstate.domain.params import ActionParams, CallbackType, LeadAction
+from leadstate.domain.meta import Meta, is_erased
+from leadstate.domain.params import ActionParams, LeadAction
+from leadstate.domain.rules import Change
 from leadstate.domain.values import (
-    CALLBACK_STATES,
     CONTACT_FIELDS,
     DIALABLE_STATES,
     LeadState,
@@ -28,96 +30,6 @@ from leadstate.domain.values import (
 )
 
 LEAD_NAMESPACE = UUID("6f1c1a52-3c1e-4b8e-9a55-6a3d2b7f0c11")
-
-# Set by the persistence layer on events whose contact data was crypto-shredded.
-ERASED_MARKER = "__erased__"
-
-EDITABLE_FIELDS = (*CONTACT_FIELDS, "leadPriority", "maxPasses", "leadTimezone", "callerId")
-
-_BY_ACTION = "a lead action changes it"
-_BY_PASS = "a dial attempt (POST .../calls) or MANUAL_LEADS changes it"
-_SET_BY_SERVICE = "the service sets it"
-_IDENTITY = "it identifies the lead and never changes"
-_NOT_KEPT = "this service does not keep it"
-# Fields a lead shows (or the vendor's CampaignLead has) that an edit cannot change,
-# each with what to do instead: sending one is a 400, never silently ignored (SPEC §6).
-NOT_EDITABLE: dict[str, str] = {
-    "leadState": "a lead action changes it (READY_LEADS, CANCEL_LEADS, PAUSE_LEADS, "
-    "RESET_LEADS, CALLBACK_LEADS)",
-    "leadPasses": "RESET_LEADS or MANUAL_LEADS changes it",
-    "suppressed": "SUPPRESS_LEADS or UNSUPPRESS_LEADS changes it",
-    "campaignId": "MOVE_TO_CAMPAIGN moves a lead",
-    "listId": "MOVE_TO_CAMPAIGN moves a lead",
-    "nextDialTime": "CALLBACK_LEADS (ACTION_TYPE SET) or RESET_LEADS changes it",
-    "pendingAgentId": "AGENT_RESERVATION changes it",
-    "lastPassDts": _BY_PASS,
-    "lastPassDate": _BY_PASS,
-    "lastPassDisposition": _BY_PASS,
-    "lastPassDispo": _BY_PASS,
-    "lastPassAgentId": _BY_PASS,
-    "agentDisposition": _BY_PASS,
-    "agentDispostion": _BY_PASS,
-    "leadId": _IDENTITY,
-    "id": _IDENTITY,
-    "accountId": _IDENTITY,
-    "externId": _IDENTITY,
-    "originalLeadId": _IDENTITY,
-    "loadedDts": _SET_BY_SERVICE,
-    "uploadDate": _SET_BY_SERVICE,
-    "stateDts": _SET_BY_SERVICE,
-    "listDesc": "it is the list's name",
-    "version": _SET_BY_SERVICE,
-    "deleted": "DELETE_LEADS deletes a lead",
-    "extraData": "send extendedLeadData (an object of strings) instead",
-    "timezones": "send leadTimezone instead",
-    **dict.fromkeys(
-        (
-            "auxExternalUrl",
-            "auxGreeting",
-            "dupeKeyOverride",
-            "liveAnswerMessage",
-            "machAnswerMessage",
-            "name",
-            "reserveAgent",
-            "sortCol",
-            "personaMapping",
-            "campaignName",
-            "dialGroupId",
-            "lastPassAgentName",
-            "pendingAgentName",
-            "speedToLeadAgentConn",
-            "speedToLeadFirstPass",
-            "uploadedBy",
-        ),
-        _NOT_KEPT,
-    ),
-}
-
-
-def check_edit_fields(names: Iterable[str]) -> None:
-    """InvalidRequest naming every field an edit cannot change, and what to do instead."""
-    problems = []
-    for name in sorted(set(names) - set(EDITABLE_FIELDS)):
-        reason = NOT_EDITABLE.get(name)
-        problems.append(f"{name} ({reason})" if reason else f"{name} (unknown field)")
-    if problems:
-        raise InvalidRequest(
-            f"cannot edit {'; '.join(problems)}. Editable fields: {', '.join(EDITABLE_FIELDS)}"
-        )
-
-
-@dataclass(frozen=True)
-class Meta:
-    """Who asked for a change, and under which request or job."""
-
-    actor: str
-    correlation_id: str
-    at: datetime
-
-
-def is_erased(contact: Mapping[str, Any]) -> bool:
-    """True when the contact data of an event was crypto-shredded."""
-    return bool(contact.get(ERASED_MARKER))
 
 
 class Lead(Aggregate):
@@ -240,28 +152,35 @@ class Lead(Aggregate):
         """True once the lead's contact data was crypto-shredded."""
         return is_erased(self.contact)
 
-    def _check_touchable(self, *, dnc_skips: bool) -> None:
-        if self.deleted:
-            raise Skipped("deleted")
-        if self.state is LeadState.TRANSITIONED:
-            raise Skipped("transitioned")
-        if dnc_skips and self.state is LeadState.DO_NOT_CALL:
-            raise Skipped("do-not-call")
+    # -- commands (decide with `rules`, then call one private @event method) -------
 
-    # -- commands (check, then call one private @event method) ---------------------
+    def _record(self, change: Change | None, meta: Meta) -> bool:
+        """Record what a rule decided; False for a no-op."""
+        if change is None:
+            return False
+        record: dict[str, Callable[..., None]] = {
+            "Reset": self._reset,
+            "Readied": self._ready,
+            "Cancelled": self._cancel,
+            "Paused": self._pause,
+            "Suppressed": self._suppress,
+            "Unsuppressed": self._unsuppress,
+            "Deleted": self._delete,
+            "ManualPassRecorded": self._manual_pass,
+            "AgentCallbackScheduled": self._agent_callback,
+            "CallbackScheduled": self._callback,
+            "CallbackCancelled": self._callback_cancel,
+            "CallbackReset": self._callback_reset,
+            "AgentReserved": self._reserve,
+        }
+        record[change.event](
+            **change.values, at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id
+        )
+        return True
 
     def reset(self, meta: Meta) -> bool:
         """RESET_LEADS: READY, passes 0, due now; reservation kept."""
-        self._check_touchable(dnc_skips=True)
-        if (
-            self.state is LeadState.READY
-            and self.lead_passes == 0
-            and self.next_dial_time is not None
-            and self.next_dial_time <= meta.at
-        ):
-            return False
-        self._reset(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
-        return True
+        return self._record(rules.reset(self, meta.at), meta)
 
     @event("Reset")
     def _reset(self, at: datetime, actor: str, correlation_id: str) -> None:
@@ -273,11 +192,7 @@ class Lead(Aggregate):
 
     def ready(self, meta: Meta) -> bool:
         """READY_LEADS: state READY, nothing else."""
-        self._check_touchable(dnc_skips=True)
-        if self.state is LeadState.READY:
-            return False
-        self._ready(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
-        return True
+        return self._record(rules.ready(self), meta)
 
     @event("Readied")
     def _ready(self, at: datetime, actor: str, correlation_id: str) -> None:
@@ -286,11 +201,7 @@ class Lead(Aggregate):
 
     def cancel(self, meta: Meta) -> bool:
         """CANCEL_LEADS: CANCELLED; the prior state is forgotten, not kept."""
-        self._check_touchable(dnc_skips=False)
-        if self.state is LeadState.CANCELLED:
-            return False
-        self._cancel(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
-        return True
+        return self._record(rules.cancel(self), meta)
 
     @event("Cancelled")
     def _cancel(self, at: datetime, actor: str, correlation_id: str) -> None:
@@ -299,11 +210,7 @@ class Lead(Aggregate):
 
     def pause(self, meta: Meta) -> bool:
         """PAUSE_LEADS: exactly as cancel, but PAUSED."""
-        self._check_touchable(dnc_skips=False)
-        if self.state is LeadState.PAUSED:
-            return False
-        self._pause(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
-        return True
+        return self._record(rules.pause(self), meta)
 
     @event("Paused")
     def _pause(self, at: datetime, actor: str, correlation_id: str) -> None:
@@ -312,12 +219,7 @@ class Lead(Aggregate):
 
     def suppress(self, meta: Meta) -> bool:
         """SUPPRESS_LEADS: an overlay; the state is untouched."""
-        if self.deleted:
-            raise Skipped("deleted")
-        if self.suppressed:
-            return False
-        self._suppress(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
-        return True
+        return self._record(rules.suppress(self), meta)
 
     @event("Suppressed")
     def _suppress(self, at: datetime, actor: str, correlation_id: str) -> None:
@@ -325,12 +227,7 @@ class Lead(Aggregate):
 
     def unsuppress(self, meta: Meta) -> bool:
         """UNSUPPRESS_LEADS: the lead shows whatever state it has."""
-        if self.deleted:
-            raise Skipped("deleted")
-        if not self.suppressed:
-            return False
-        self._unsuppress(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
-        return True
+        return self._record(rules.unsuppress(self), meta)
 
     @event("Unsuppressed")
     def _unsuppress(self, at: datetime, actor: str, correlation_id: str) -> None:
@@ -338,10 +235,7 @@ class Lead(Aggregate):
 
     def delete(self, meta: Meta) -> bool:
         """DELETE_LEADS: the lead leaves the system (its key is destroyed by persistence)."""
-        if self.deleted:
-            raise Skipped("deleted")
-        self._delete(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
-        return True
+        return self._record(rules.delete(self), meta)
 
     @event("Deleted")
     def _delete(self, at: datetime, actor: str, correlation_id: str) -> None:
@@ -349,27 +243,7 @@ class Lead(Aggregate):
 
     def manual_pass(self, params: ActionParams, meta: Meta) -> bool:
         """MANUAL_LEADS: one manual pass, then DNC, requeue or complete."""
-        self._check_touchable(dnc_skips=False)
-        if params.do_not_call:
-            outcome = LeadState.DO_NOT_CALL
-        elif params.requeue:
-            outcome = LeadState.READY
-        else:
-            outcome = LeadState.COMPLETE
-        next_dial = (
-            meta.at + timedelta(minutes=params.pass_delay_min)
-            if outcome is LeadState.READY
-            else self.next_dial_time
-        )
-        self._manual_pass(
-            disposition=params.pass_disposition,
-            outcome=outcome.value,
-            next_dial_time=next_dial,
-            at=meta.at,
-            actor=meta.actor,
-            correlation_id=meta.correlation_id,
-        )
-        return True
+        return self._record(rules.manual_pass(self, params, meta.at), meta)
 
     @event("ManualPassRecorded")
     def _manual_pass(
@@ -563,41 +437,7 @@ class Lead(Aggregate):
 
     def callback(self, params: ActionParams, meta: Meta) -> bool:
         """CALLBACK_LEADS with ACTION_TYPE AGENT, SET, CANCEL or RESET."""
-        self._check_touchable(dnc_skips=True)
-        kind = params.callback_type
-        if kind is CallbackType.AGENT:
-            when = params.callback_date or meta.at
-            if (
-                self.state is LeadState.AGENT_CALLBACK
-                and self.pending_agent_id == params.agent_id
-                and self.next_dial_time == when
-            ):
-                return False
-            self._agent_callback(
-                agent_id=params.agent_id,
-                callback_date=when,
-                at=meta.at,
-                actor=meta.actor,
-                correlation_id=meta.correlation_id,
-            )
-            return True
-        if kind is CallbackType.SET:
-            when = params.callback_date or meta.at
-            if self.state is LeadState.CALLBACK and self.next_dial_time == when:
-                return False
-            self._callback(
-                callback_date=when, at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id
-            )
-            return True
-        if kind is CallbackType.CANCEL:
-            if self.state not in CALLBACK_STATES:
-                return False
-            self._callback_cancel(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
-            return True
-        if self.state not in (*CALLBACK_STATES, LeadState.CALLBACK_CANCELLED):
-            return False
-        self._callback_reset(at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
-        return True
+        return self._record(rules.callback(self, params, meta.at), meta)
 
     @event("AgentCallbackScheduled")
     def _agent_callback(
@@ -632,14 +472,7 @@ class Lead(Aggregate):
 
     def reserve(self, agent_id: int, meta: Meta) -> bool:
         """AGENT_RESERVATION: only `agent_id` may get the lead; 0 clears it."""
-        self._check_touchable(dnc_skips=False)
-        wanted = agent_id or None
-        if self.pending_agent_id == wanted:
-            return False
-        self._reserve(
-            agent_id=wanted, at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id
-        )
-        return True
+        return self._record(rules.reserve(self, agent_id), meta)
 
     @event("AgentReserved")
     def _reserve(self, agent_id: int | None, at: datetime, actor: str, correlation_id: str) -> None:
@@ -692,28 +525,10 @@ class Lead(Aggregate):
         """Apply a one-lead action; True if it changed the lead, False if a no-op.
 
         MOVE_TO_CAMPAIGN copies and MERGE_ORIGINAL involve other leads and are
-        orchestrated by the application; everything else is decided here.
+        orchestrated by the application; everything else is decided by `rules`.
         """
-        if action is LeadAction.RESET_LEADS:
-            return self.reset(meta)
-        if action is LeadAction.READY_LEADS:
-            return self.ready(meta)
-        if action is LeadAction.CANCEL_LEADS:
-            return self.cancel(meta)
-        if action is LeadAction.PAUSE_LEADS:
-            return self.pause(meta)
-        if action is LeadAction.SUPPRESS_LEADS:
-            return self.suppress(meta)
-        if action is LeadAction.UNSUPPRESS_LEADS:
-            return self.unsuppress(meta)
-        if action is LeadAction.DELETE_LEADS:
-            return self.delete(meta)
-        if action is LeadAction.MANUAL_LEADS:
-            return self.manual_pass(params, meta)
         if action is LeadAction.MOVE_TO_CAMPAIGN:
             return self.move(params.campaign_id, params.list_id, meta)
-        if action is LeadAction.CALLBACK_LEADS:
-            return self.callback(params, meta)
-        if action is LeadAction.AGENT_RESERVATION:
-            return self.reserve(params.agent_id, meta)
-        raise InvalidRequest(f"{action.value} does not change leads one by one")
+        if action in (LeadAction.EMAIL_LEADS, LeadAction.DIALER_REFRESH):
+            raise InvalidRequest(f"{action.value} does not change leads one by one")
+        return self._record(rules.decide(action, params, self, meta.at), meta)

@@ -19,6 +19,7 @@ from typing import Any
 
 from leadstate.domain import InvalidRequest, NotFound
 from leadstate.persistence.base import Store
+from leadstate.persistence.schema import API_KEYS
 
 ALL_ACCOUNTS = "*"
 TOKEN_PREFIX = "lsk_"
@@ -34,7 +35,6 @@ SCOPES: tuple[str, ...] = (
 )
 DEFAULT_SCOPES: tuple[str, ...] = ("leads:read", "leads:write")
 
-TABLE = "ls_api_keys"
 
 _TOKEN = re.compile(r"^lsk_([0-9a-f]{16})_([A-Za-z0-9_-]{43,})$")
 # Compared against when a token names no key, so a miss costs what a hit costs.
@@ -116,13 +116,7 @@ class ApiKeys:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.table = store.qualify(TABLE)
-        store.script(
-            f"CREATE TABLE IF NOT EXISTS {self.table} ("
-            "key_id TEXT PRIMARY KEY, token_hash TEXT NOT NULL, account TEXT NOT NULL, "
-            "scopes TEXT NOT NULL, name TEXT NOT NULL, created_at BIGINT NOT NULL, "
-            "revoked_at BIGINT)"
-        )
+        self.table = store.qualify(API_KEYS)
 
     # -- commands --------------------------------------------------------------------
 
@@ -138,8 +132,7 @@ class ApiKeys:
         with self.store.write() as cur:
             self.store.lock_writers(cur)
             cur.execute(f"SELECT COUNT(*) AS n FROM {self.table}")
-            row = cur.fetchone()
-            if int(row["n"] if isinstance(row, dict) else row[0]) > 0:
+            if int(cur.fetchone()["n"]) > 0:
                 return None
             return self._insert(cur, ALL_ACCOUNTS, SCOPES, name)
 
@@ -207,7 +200,7 @@ class ApiKeys:
                 "SELECT key_id, account, scopes, name, created_at, revoked_at "
                 f"FROM {self.table} ORDER BY created_at, key_id"
             )
-            return [self._key(self._as_dict(r)) for r in cur.fetchall()]
+            return [self._key(dict(r)) for r in cur.fetchall()]
 
     def ready(self) -> None:
         """Raise unless the database answers (readiness probe)."""
@@ -223,11 +216,7 @@ class ApiKeys:
                 (key_id,),
             )
             row = cur.fetchone()
-        return None if row is None else self._as_dict(row)
-
-    @staticmethod
-    def _as_dict(row: Any) -> dict[str, Any]:
-        return dict(row) if isinstance(row, dict) else dict(zip(row.keys(), row, strict=True))
+        return None if row is None else dict(row)
 
     @staticmethod
     def _key(row: dict[str, Any]) -> ApiKey:

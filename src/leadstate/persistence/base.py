@@ -1,14 +1,21 @@
-"""What every storage engine offers the application beyond the library's recorder.
+"""What every storage engine offers above the library's recorder, behind one interface.
+
+Engine differences live here as attributes and methods of the store (placeholder, blob
+type, how a stream id or a log position is written, the log's table), so nothing above
+persistence asks which engine it runs on. Rows come back as mappings by column name
+(`sqlite3.Row` and psycopg's dict rows alike): `row["column"]`, `dict(row)`.
 
 Read-model writes travel to the recorder as `Changes` (plain rows computed by the
 projections) and are executed inside the transaction that inserts the events, together
-with the read models' positions and the destruction of deleted leads' keys.
+with the read models' positions, the destruction of deleted leads' keys, and the guards
+that re-check shared state under their locks.
 """
 
 from __future__ import annotations
 
+import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -17,6 +24,9 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from leadstate.domain.values import MAX_INT32
+
+Row = Mapping[str, Any]
+Positioned = tuple[int, StoredEvent]
 
 
 class Cursor(Protocol):
@@ -89,12 +99,18 @@ class Store(ABC):
     """Engine-specific SQL around the library's datastore."""
 
     ph: str = "?"
+    blob: str = "BLOB"
+    # Appended to a SELECT that must hold the rows it reads until the transaction ends
+    # (SQLite's writer already excludes every other).
+    share_lock: str = ""
     # Set by `leadstate.projections.routing`: re-targets read-model writes at the tables
     # live now (another process may have swapped in a rebuilt one); runs under the lock.
     route_changes: Callable[[Any, Changes], Changes] | None = None
-    # Set by `leadstate.idempotency`: deletes what else names the shredded leads (stored
+    # Set by the idempotency records: deletes what else names the shredded leads (stored
     # idempotent responses), in the same transaction as the key destruction.
     on_shred: Callable[[Any, Sequence[UUID]], None] | None = None
+
+    # -- transactions and names -------------------------------------------------------
 
     @abstractmethod
     def qualify(self, table: str) -> str:
@@ -109,29 +125,30 @@ class Store(ABC):
         """A read-write transaction's cursor (committed on success)."""
 
     @abstractmethod
+    def script(self, sql: str) -> None:
+        """Run several `;`-separated DDL statements in one transaction."""
+
+    @abstractmethod
+    def table_exists(self, table: str) -> bool:
+        """True when the (bare-named) table exists."""
+
+    @abstractmethod
     def analyze(self, table: str) -> int:
         """Refresh the planner's statistics of `table`; its estimated row count."""
 
     def close(self) -> None:  # noqa: B027 - engines without their own connections
         """Close connections the store opened beside the library's."""
 
-    @abstractmethod
-    def select_streams(self, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
-        """The stored events of many aggregates in one query per chunk."""
+    def compact(self) -> bool:
+        """Rewrite the storage so that no free page keeps deleted data (SPEC §5); False
+        where the operator does it (PostgreSQL's VACUUM FULL)."""
+        return False
 
-    @abstractmethod
-    def iter_log(
-        self, start: int, stop: int | None, page: int
-    ) -> Iterator[list[tuple[int, StoredEvent]]]:
-        """The log in notification order, a page at a time."""
+    def marks(self, count: int) -> str:
+        """`count` placeholders, comma-separated."""
+        return ", ".join([self.ph] * count)
 
-    @abstractmethod
-    def max_position(self) -> int:
-        """The position of the last event in the log (0 when empty)."""
-
-    @abstractmethod
-    def script(self, sql: str) -> None:
-        """Run several `;`-separated DDL statements in one transaction."""
+    # -- locks ------------------------------------------------------------------------
 
     @abstractmethod
     def lock_writers(self, cursor: Any) -> None:
@@ -142,115 +159,207 @@ class Store(ABC):
         sorted order (no deadlock). Engines whose write transactions are already
         exclusive (SQLite's single writer) need do nothing."""
 
-    # -- shared SQL ------------------------------------------------------------------
+    # -- the log --------------------------------------------------------------------------
 
-    def infrastructure_sql(self) -> str:
-        """Tables of our own beside the library's: keys, counters, positions."""
-        blob = "BYTEA" if self.ph == "%s" else "BLOB"
-        return f"""
-        CREATE TABLE IF NOT EXISTS {self.qualify("ls_lead_keys")} (
-            lead_uuid TEXT PRIMARY KEY, data_key {blob} NOT NULL);
-        CREATE TABLE IF NOT EXISTS {self.qualify("ls_counters")} (
-            name TEXT PRIMARY KEY, next_value BIGINT NOT NULL);
-        CREATE TABLE IF NOT EXISTS {self.qualify("ls_projections")} (
-            name TEXT PRIMARY KEY, version INTEGER NOT NULL, table_name TEXT NOT NULL,
-            position BIGINT NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'live');
-        CREATE TABLE IF NOT EXISTS {self.qualify("ls_leases")} (
-            name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL);
-        CREATE TABLE IF NOT EXISTS {self.qualify("ls_secrets")} (
-            name TEXT PRIMARY KEY, secret TEXT NOT NULL)
-        """
+    events_table: str
+    position_column: str
 
-    def claim_lease(self, name: str, owner: str, ttl: float, now: float) -> bool:
-        """Take or renew the lease `name` for `owner` unless another owner holds it."""
-        ph = self.ph
-        table = self.qualify("ls_leases")
-        with self.write() as cur:
+    @abstractmethod
+    def stream_value(self, stream_id: UUID) -> Any:
+        """A stream id as the engine stores it."""
+
+    @abstractmethod
+    def stream_id(self, value: Any) -> UUID:
+        """A stored stream id as a UUID."""
+
+    @abstractmethod
+    def cursor_text(self, stream_id: UUID) -> str:
+        """A resume cursor naming a stream (text, kept in bookkeeping tables)."""
+
+    @abstractmethod
+    def cursor_value(self, text: str) -> Any:
+        """A resume cursor as the engine compares it with stored stream ids."""
+
+    def select_streams(self, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """The stored events of many aggregates (version order), in a read transaction."""
+        with self.read() as cur:
+            return self.select_streams_with(cur, ids)
+
+    def select_streams_with(self, cur: Any, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """Like `select_streams`, read with `cur` (no second connection)."""
+        result: dict[UUID, list[StoredEvent]] = {u: [] for u in ids}
+        for start in range(0, len(ids), 500):
+            chunk = [self.stream_value(u) for u in ids[start : start + 500]]
             cur.execute(
-                f"INSERT INTO {table} (name, owner, expires_at) VALUES ({ph}, {ph}, {ph}) "
-                f"ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
-                f"expires_at = excluded.expires_at "
-                f"WHERE {table}.owner = excluded.owner OR {table}.expires_at < {ph}",
-                (name, owner, now + ttl, now),
+                "SELECT originator_id, originator_version, topic, state FROM "
+                f"{self.events_table} WHERE originator_id IN ({self.marks(len(chunk))}) "
+                "ORDER BY originator_id, originator_version",
+                chunk,
             )
-            cur.execute(f"SELECT owner FROM {table} WHERE name = {ph}", (name,))
+            for row in cur.fetchall():
+                key = self.stream_id(row["originator_id"])
+                result[key].append(
+                    StoredEvent(key, row["originator_version"], row["topic"], row["state"])
+                )
+        return result
+
+    def positioned(self, rows: Sequence[Row]) -> list[Positioned]:
+        """Rows of (pos, oid, ver, topic, state) as events at their positions; a stream's
+        id is parsed once per run of its events."""
+        out: list[Positioned] = []
+        last: Any = None
+        last_id = UUID(int=0)
+        for row in rows:
+            oid = row["oid"]
+            if oid != last:
+                last, last_id = oid, self.stream_id(oid)
+            out.append(
+                (int(row["pos"]), StoredEvent(last_id, row["ver"], row["topic"], row["state"]))
+            )
+        return out
+
+    def _log_select(self) -> str:
+        return (
+            f"SELECT {self.position_column} AS pos, originator_id AS oid, "
+            f"originator_version AS ver, topic, state FROM {self.events_table} "
+        )
+
+    def iter_log(self, start: int, stop: int | None, page: int) -> Iterator[list[Positioned]]:
+        """The log in notification order from `start` (inclusive) up to `stop`, a page
+        (one read transaction) at a time."""
+        position = start
+        upper = stop if stop is not None else 2**62
+        pos = self.position_column
+        while True:
+            with self.read() as cur:
+                cur.execute(
+                    self._log_select() + f"WHERE {pos} >= {self.ph} AND {pos} <= {self.ph} "
+                    f"ORDER BY {pos} LIMIT {self.ph}",
+                    (position, upper, page),
+                )
+                rows = self.positioned(cur.fetchall())
+            if not rows:
+                return
+            yield rows
+            position = rows[-1][0] + 1
+
+    def read_after(self, cur: Any, position: int) -> list[Positioned]:
+        """Every event after `position`, read with `cur` (inside a transaction)."""
+        pos = self.position_column
+        cur.execute(self._log_select() + f"WHERE {pos} > {self.ph} ORDER BY {pos}", (position,))
+        return self.positioned(cur.fetchall())
+
+    def scan_page(
+        self,
+        *,
+        horizon: int,
+        prefix: str,
+        after: tuple[Any, int] | None,
+        upto: str,
+        page: int,
+    ) -> list[Positioned]:
+        """One page of the log in (stream, version) order, streams whose topic starts with
+        `prefix`, positions up to `horizon`, after the (stream, version) `after`, streams
+        up to the cursor `upto` ('' for no bound)."""
+        ph = self.ph
+        sql = (
+            self._log_select() + f"WHERE {self.position_column} <= {ph} "
+            f"AND substr(topic, 1, CAST({ph} AS INTEGER)) = {ph} "
+        )
+        params: list[Any] = [horizon, len(prefix), prefix]
+        if upto:
+            sql += f"AND originator_id <= {ph} "
+            params.append(self.cursor_value(upto))
+        if after is not None:
+            # A row value, so that the engine seeks the primary key (an OR scans it).
+            sql += f"AND (originator_id, originator_version) > ({ph}, {ph}) "
+            params.extend(after)
+        sql += f"ORDER BY originator_id, originator_version LIMIT {ph}"
+        with self.read() as cur:
+            cur.execute(sql, (*params, page))
+            return self.positioned(cur.fetchall())
+
+    def count_events(self, *, start: int, stop: int, prefix: str) -> int:
+        """How many events with this topic prefix lie in positions [start, stop]."""
+        pos = self.position_column
+        with self.read() as cur:
+            cur.execute(
+                f"SELECT COUNT(*) AS n FROM {self.events_table} WHERE {pos} >= {self.ph} "
+                f"AND {pos} <= {self.ph} AND substr(topic, 1, CAST({self.ph} AS INTEGER)) = {self.ph}",
+                (start, stop, len(prefix), prefix),
+            )
+            return int(cur.fetchone()["n"])
+
+    def max_position(self) -> int:
+        """The position of the last event in the log (0 when empty)."""
+        with self.read() as cur:
+            cur.execute(f"SELECT MAX({self.position_column}) AS m FROM {self.events_table}")
             row = cur.fetchone()
-        return row is not None and row_value(row, 0, "owner") == owner
+        return int(row["m"] or 0) if row else 0
 
-    def release_lease(self, name: str, owner: str) -> None:
-        """Give the lease up (only its owner can)."""
-        ph = self.ph
-        with self.write() as cur:
-            cur.execute(
-                f"DELETE FROM {self.qualify('ls_leases')} WHERE name = {ph} AND owner = {ph}",
-                (name, owner),
-            )
+    # -- small shared tables ----------------------------------------------------------
 
     def secret(self, name: str) -> str:
         """A random installation secret, created on first use."""
-        import secrets
-
-        ph = self.ph
         table = self.qualify("ls_secrets")
         with self.write() as cur:
             cur.execute(
-                f"INSERT INTO {table} (name, secret) VALUES ({ph}, {ph}) "
+                f"INSERT INTO {table} (name, secret) VALUES ({self.ph}, {self.ph}) "
                 "ON CONFLICT (name) DO NOTHING",
                 (name, secrets.token_hex(32)),
             )
-            cur.execute(f"SELECT secret FROM {table} WHERE name = {ph}", (name,))
-            row = cur.fetchone()
-        return str(row_value(row, 0, "secret"))
+            cur.execute(f"SELECT secret FROM {table} WHERE name = {self.ph}", (name,))
+            return str(cur.fetchone()["secret"])
 
     def allocate(self, counter: str, count: int) -> int:
-        """Reserve `count` consecutive ids of `counter`; returns the first."""
-        ph = self.ph
+        """Reserve `count` consecutive ids of `counter` (one atomic UPDATE); the first."""
         table = self.qualify("ls_counters")
         with self.write() as cur:
             cur.execute(
-                f"INSERT INTO {table} (name, next_value) VALUES ({ph}, 1) "
+                f"INSERT INTO {table} (name, next_value) VALUES ({self.ph}, 1) "
                 "ON CONFLICT (name) DO NOTHING",
                 (counter,),
             )
             cur.execute(
-                f"UPDATE {table} SET next_value = next_value + {ph} WHERE name = {ph} "
+                f"UPDATE {table} SET next_value = next_value + {self.ph} WHERE name = {self.ph} "
                 "RETURNING next_value",
                 (count, counter),
             )
-            row = cur.fetchone()
-            after = int(row[0] if not isinstance(row, dict) else row["next_value"])
-        first = after - count
+            after = int(cur.fetchone()["next_value"])
         if after - 1 > MAX_INT32:
             raise IdSpaceExhaustedError(f"{counter} ids are exhausted (int32)")
-        return first
+        return after - count
 
-    def load_keys(self, ids: list[UUID]) -> dict[UUID, bytes]:
-        """Keys that exist for these leads."""
+    # -- per-lead data keys -----------------------------------------------------------
+
+    def load_keys(self, ids: Sequence[UUID], cur: Any | None = None) -> dict[UUID, bytes]:
+        """Keys that exist for these leads (read with `cur` when given)."""
+        if cur is None:
+            with self.read() as own:
+                return self.load_keys(ids, own)
         found: dict[UUID, bytes] = {}
         table = self.qualify("ls_lead_keys")
-        with self.read() as cur:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join([self.ph] * len(chunk))
-                cur.execute(
-                    f"SELECT lead_uuid, data_key FROM {table} WHERE lead_uuid IN ({marks})",
-                    [u.hex for u in chunk],
-                )
-                for row in cur.fetchall():
-                    found[UUID(row[0] if not isinstance(row, dict) else row["lead_uuid"])] = bytes(
-                        row[1] if not isinstance(row, dict) else row["data_key"]
-                    )
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            cur.execute(
+                f"SELECT lead_uuid, data_key FROM {table} "
+                f"WHERE lead_uuid IN ({self.marks(len(chunk))})",
+                [u.hex for u in chunk],
+            )
+            for row in cur.fetchall():
+                found[UUID(row["lead_uuid"])] = bytes(row["data_key"])
         return found
 
     def store_keys(self, keys: dict[UUID, bytes]) -> None:
         """Insert new data keys (an existing key is never replaced)."""
-        table = self.qualify("ls_lead_keys")
         with self.write() as cur:
             cur.executemany(
-                f"INSERT INTO {table} (lead_uuid, data_key) VALUES ({self.ph}, {self.ph}) "
-                "ON CONFLICT (lead_uuid) DO NOTHING",
+                f"INSERT INTO {self.qualify('ls_lead_keys')} (lead_uuid, data_key) "
+                f"VALUES ({self.ph}, {self.ph}) ON CONFLICT (lead_uuid) DO NOTHING",
                 [(u.hex, k) for u, k in keys.items()],
             )
+
+    # -- the event transaction's other writes ----------------------------------------
 
     def apply_changes(self, cur: Any, changes: Changes, notification_ids: Sequence[int]) -> None:
         """Run the guards, then write read-model rows, positions and key destruction, in
@@ -275,14 +384,7 @@ class Store(ABC):
                     [(*row[1:], row[0]) for row in table.updates],
                 )
             if table.upserts:
-                cols = ", ".join(table.columns)
-                marks = ", ".join([ph] * len(table.columns))
-                updates = ", ".join(f"{c} = excluded.{c}" for c in table.columns if c != table.key)
-                cur.executemany(
-                    f"INSERT INTO {name} ({cols}) VALUES ({marks}) "
-                    f"ON CONFLICT ({table.key}) DO UPDATE SET {updates}",
-                    table.upserts,
-                )
+                cur.executemany(self.upsert_sql(name, table.columns, table.key), table.upserts)
         if changes.shred:
             cur.executemany(
                 f"DELETE FROM {self.qualify('ls_lead_keys')} WHERE lead_uuid = {ph}",
@@ -292,14 +394,23 @@ class Store(ABC):
                 self.on_shred(cur, changes.shred)
         if changes.positions and notification_ids:
             top = max(notification_ids)
-            marks = ", ".join([ph] * len(changes.positions))
             cur.execute(
                 f"UPDATE {self.qualify('ls_projections')} SET position = {ph} "
-                f"WHERE name IN ({marks}) AND position < {ph}",
+                f"WHERE name IN ({self.marks(len(changes.positions))}) AND position < {ph}",
                 (top, *changes.positions, top),
             )
 
+    def insert_sql(self, qualified: str, columns: Sequence[str]) -> str:
+        """A plain INSERT of `columns`."""
+        return f"INSERT INTO {qualified} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})"
 
-def row_value(row: Any, index: int, name: str) -> Any:
-    """A column of a sqlite3.Row or a psycopg dict row."""
-    return row[name] if isinstance(row, dict) else row[index]
+    def upsert_sql(self, qualified: str, columns: Sequence[str], key: str) -> str:
+        """An INSERT of `columns` that replaces the row of an existing `key`."""
+        sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+        return f"{self.insert_sql(qualified, columns)} ON CONFLICT ({key}) DO UPDATE SET {sets}"
+
+
+def split_sql(sql: str) -> list[str]:
+    """`;`-separated statements, with `--` comments removed."""
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

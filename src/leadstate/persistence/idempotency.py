@@ -34,7 +34,7 @@ from typing import Any
 from uuid import UUID
 
 from leadstate.domain.lead import Lead
-from leadstate.persistence.base import Store, row_value
+from leadstate.persistence.base import Store
 
 log = logging.getLogger("leadstate.idempotency")
 
@@ -113,23 +113,6 @@ class IdempotencyStore:
         self._secret: bytes | None = None
         self._last_purge = 0.0
         self._purge_lock = threading.Lock()
-        blob = "BYTEA" if store.ph == "%s" else "BLOB"
-        store.script(
-            f"""
-            CREATE TABLE IF NOT EXISTS {self._records} (
-                account_id BIGINT NOT NULL, idem_key TEXT NOT NULL,
-                request_hash TEXT NOT NULL, owner TEXT NOT NULL, status TEXT NOT NULL,
-                response_status INTEGER, response_headers TEXT, response_body {blob},
-                created_at DOUBLE PRECISION NOT NULL,
-                PRIMARY KEY (account_id, idem_key));
-            CREATE INDEX IF NOT EXISTS {RECORDS}_created ON {self._records} (created_at);
-            CREATE TABLE IF NOT EXISTS {self._leads} (
-                lead_uuid TEXT NOT NULL, account_id BIGINT NOT NULL, idem_key TEXT NOT NULL,
-                PRIMARY KEY (lead_uuid, account_id, idem_key));
-            CREATE INDEX IF NOT EXISTS {RECORD_LEADS}_record
-                ON {self._leads} (account_id, idem_key)
-            """
-        )
         store.on_shred = self.forget_leads
 
     # -- hashing -------------------------------------------------------------------------
@@ -209,7 +192,7 @@ class IdempotencyStore:
             "response_body",
             "created_at",
         )
-        return {name: row_value(row, i, name) for i, name in enumerate(names)}
+        return {name: row[name] for name in names}
 
     def complete(self, account_id: int, key: str, owner: str, response: StoredResponse) -> bool:
         """Store the response of the claimed request; False when it was not kept (the
@@ -251,13 +234,13 @@ class IdempotencyStore:
         """The leads of `uuids` whose data key still exists, share-locked on PostgreSQL
         so that a deletion waits for this transaction (and then purges its record)."""
         found: set[str] = set()
-        lock = " FOR SHARE" if self.store.ph == "%s" else ""
+        lock = self.store.share_lock
         keys = self.store.qualify("ls_lead_keys")
         for start in range(0, len(uuids), 500):
             chunk = list(uuids[start : start + 500])
             marks = ", ".join([self.store.ph] * len(chunk))
             cur.execute(f"SELECT lead_uuid FROM {keys} WHERE lead_uuid IN ({marks}){lock}", chunk)
-            found.update(str(row_value(r, 0, "lead_uuid")) for r in cur.fetchall())
+            found.update(str(r["lead_uuid"]) for r in cur.fetchall())
         return found
 
     def release(self, account_id: int, key: str, owner: str) -> None:
@@ -302,10 +285,7 @@ class IdempotencyStore:
                 f"SELECT account_id, idem_key FROM {self._records} WHERE created_at < {ph}",
                 (cutoff,),
             )
-            pairs = [
-                (int(row_value(r, 0, "account_id")), str(row_value(r, 1, "idem_key")))
-                for r in cur.fetchall()
-            ]
+            pairs = [(int(r["account_id"]), str(r["idem_key"])) for r in cur.fetchall()]
             if pairs:
                 self._delete_records(cur, pairs)
         return len(pairs)
@@ -325,7 +305,7 @@ class IdempotencyStore:
         """How many records exist (tests and metrics)."""
         with self.store.read() as cur:
             cur.execute(f"SELECT COUNT(*) AS n FROM {self._records}")
-            return int(row_value(cur.fetchone(), 0, "n"))
+            return int(cur.fetchone()["n"])
 
 
 __all__ = [

@@ -22,8 +22,7 @@ from eventsourcing.postgres import (
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
-from leadstate.persistence.base import Changes, Store
-from leadstate.persistence.sqlite import split_sql
+from leadstate.persistence.base import Changes, Store, split_sql
 
 
 class LeadstatePostgresRecorder(PostgresApplicationRecorder):
@@ -94,11 +93,38 @@ class PostgresStore(Store):
     """SQL for PostgreSQL."""
 
     ph = "%s"
+    blob = "BYTEA"
+    share_lock = " FOR SHARE"
+    position_column = "notification_id"
 
     def __init__(self, datastore: PostgresDatastore, events_table: str) -> None:
         self.datastore = datastore
         self.schema = datastore.schema
         self.events_table = f'"{self.schema}"."{events_table}"'
+        self.events_table_name = events_table
+
+    def table_exists(self, table: str) -> bool:
+        """True when the table exists in this schema."""
+        with self.read() as cur:
+            cur.execute("SELECT to_regclass(%s) AS t", (self.qualify(table),))
+            row = cur.fetchone()
+            return row is not None and row["t"] is not None
+
+    def stream_value(self, stream_id: UUID) -> Any:
+        """Stream ids are stored as UUIDs."""
+        return stream_id
+
+    def stream_id(self, value: Any) -> UUID:
+        """A stored stream id."""
+        return value if isinstance(value, UUID) else UUID(str(value))
+
+    def cursor_text(self, stream_id: UUID) -> str:
+        """The canonical text of the UUID."""
+        return str(stream_id)
+
+    def cursor_value(self, text: str) -> Any:
+        """Compared as a UUID."""
+        return UUID(text)
 
     def qualify(self, table: str) -> str:
         """Schema-qualified name."""
@@ -132,53 +158,6 @@ class PostgresStore(Store):
         for scope in sorted(scopes):
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(self.schema, scope),))
 
-    def select_streams(self, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
-        """Events of many aggregates, in version order."""
-        result: dict[UUID, list[StoredEvent]] = {u: [] for u in ids}
-        with self.read() as cur:
-            for start in range(0, len(ids), 5000):
-                chunk = list(ids[start : start + 5000])
-                cur.execute(
-                    "SELECT originator_id, originator_version, topic, state "
-                    f"FROM {self.events_table} WHERE originator_id = ANY(%s) "
-                    "ORDER BY originator_id, originator_version",
-                    (chunk,),
-                )
-                for row in cur.fetchall():
-                    uuid = row["originator_id"]
-                    result[uuid].append(
-                        StoredEvent(uuid, row["originator_version"], row["topic"], row["state"])
-                    )
-        return result
-
-    def iter_log(
-        self, start: int, stop: int | None, page: int
-    ) -> Iterator[list[tuple[int, StoredEvent]]]:
-        """Pages of (position, event) from `start` (inclusive) up to `stop`."""
-        position = start
-        upper = stop if stop is not None else 2**62
-        while True:
-            with self.read() as cur:
-                cur.execute(
-                    "SELECT notification_id, originator_id, originator_version, topic, state "
-                    f"FROM {self.events_table} WHERE notification_id >= %s "
-                    "AND notification_id <= %s ORDER BY notification_id LIMIT %s",
-                    (position, upper, page),
-                )
-                rows = cur.fetchall()
-            if not rows:
-                return
-            yield [
-                (
-                    r["notification_id"],
-                    StoredEvent(
-                        r["originator_id"], r["originator_version"], r["topic"], r["state"]
-                    ),
-                )
-                for r in rows
-            ]
-            position = rows[-1]["notification_id"] + 1
-
     def analyze(self, table: str) -> int:
         """ANALYZE now rather than when autovacuum gets to it."""
         qualified = self.qualify(table)
@@ -187,10 +166,3 @@ class PostgresStore(Store):
             cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (qualified,))
             row = cur.fetchone()
         return max(0, int(row["reltuples"])) if row else 0
-
-    def max_position(self) -> int:
-        """The last notification id of the log."""
-        with self.read() as cur:
-            cur.execute(f"SELECT MAX(notification_id) AS m FROM {self.events_table}")
-            row = cur.fetchone()
-        return int(row["m"] or 0) if row else 0

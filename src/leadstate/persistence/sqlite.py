@@ -22,7 +22,7 @@ from eventsourcing.sqlite import (
 )
 from eventsourcing.utils import Environment, EnvType
 
-from leadstate.persistence.base import Changes, Store
+from leadstate.persistence.base import Changes, Store, split_sql
 
 EVENTS_TABLE = "stored_events"
 
@@ -30,7 +30,7 @@ EVENTS_TABLE = "stored_events"
 class LeadstateSQLitePool(SQLiteConnectionPool):
     """Connections with secure_delete, a truncated WAL and the configured durability."""
 
-    synchronous = "NORMAL"
+    synchronous = "NORMAL"  # set per pool by the factory
 
     def _create_connection(self) -> SQLiteConnection:
         # Processes opening a brand-new file together race to switch it to WAL, which
@@ -44,11 +44,11 @@ class LeadstateSQLitePool(SQLiteConnectionPool):
                 if "locked" not in str(error) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        raw = connection._sqlite_conn
-        raw.execute("PRAGMA secure_delete = ON")
-        raw.execute("PRAGMA journal_size_limit = 0")
-        raw.execute(f"PRAGMA synchronous = {self.synchronous}")
-        raw.execute("PRAGMA foreign_keys = ON")
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA secure_delete = ON")
+        cursor.execute("PRAGMA journal_size_limit = 0")
+        cursor.execute(f"PRAGMA synchronous = {self.synchronous}")
+        cursor.execute("PRAGMA foreign_keys = ON")
         return connection
 
 
@@ -176,7 +176,7 @@ class LeadstateSQLiteFactory(SQLiteFactory):
 
     application_recorder_class = LeadstateSQLiteRecorder
 
-    def __init__(self, env: Environment | EnvType | None) -> None:
+    def __init__(self, env: Environment | EnvType | None, *, synchronous: str = "NORMAL") -> None:
         super().__init__(env)
         old = self.datastore
         self.datastore = SQLiteDatastore(
@@ -186,13 +186,15 @@ class LeadstateSQLiteFactory(SQLiteFactory):
             max_overflow=10,
             pool_timeout=30.0,
         )
-        self.datastore.pool = LeadstateSQLitePool(
+        pool = LeadstateSQLitePool(
             db_name=old.pool.db_name,
             lock_timeout=old.pool.lock_timeout,
             pool_size=10,
             max_overflow=10,
             pool_timeout=30.0,
         )
+        pool.synchronous = synchronous
+        self.datastore.pool = pool
         old.close()
 
 
@@ -200,6 +202,9 @@ class SQLiteStore(Store):
     """SQL for the embedded engine."""
 
     ph = "?"
+    blob = "BLOB"
+    events_table = EVENTS_TABLE
+    position_column = "rowid"
 
     def __init__(self, datastore: SQLiteDatastore) -> None:
         self.datastore = datastore
@@ -245,6 +250,39 @@ class SQLiteStore(Store):
             for statement in split_sql(sql):
                 cur.execute(statement)
 
+    def table_exists(self, table: str) -> bool:
+        """True when the table exists."""
+        with self.read() as cur:
+            cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+            return cur.fetchone() is not None
+
+    def load_keys(self, ids: Sequence[UUID], cur: Any | None = None) -> dict[UUID, bytes]:
+        """Keys that exist for these leads; a scan's page of many (its ids in stream
+        order) in one range read of the key index."""
+        if cur is None or len(ids) <= 500:
+            return super().load_keys(ids, cur)
+        cur.execute(
+            "SELECT lead_uuid, data_key FROM ls_lead_keys WHERE lead_uuid >= ? AND lead_uuid <= ?",
+            (min(ids).hex, max(ids).hex),
+        )
+        return {UUID(r["lead_uuid"]): bytes(r["data_key"]) for r in cur.fetchall()}
+
+    def stream_value(self, stream_id: UUID) -> Any:
+        """Stream ids are stored as hex text."""
+        return stream_id.hex
+
+    def stream_id(self, value: Any) -> UUID:
+        """A stored hex stream id."""
+        return value if isinstance(value, UUID) else UUID(value)
+
+    def cursor_text(self, stream_id: UUID) -> str:
+        """The stored (hex) form."""
+        return stream_id.hex
+
+    def cursor_value(self, text: str) -> Any:
+        """Compared as stored."""
+        return text
+
     def lock_writers(self, cursor: Any) -> None:
         """Writers of this process already wait for this connection; take the file lock."""
         cursor.execute(
@@ -252,59 +290,7 @@ class SQLiteStore(Store):
             "('__lock__', 0) ON CONFLICT (name) DO UPDATE SET next_value = next_value"
         )
 
-    def select_streams(self, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
-        """Events of many aggregates, in version order."""
-        result: dict[UUID, list[StoredEvent]] = {u: [] for u in ids}
-        by_hex = {u.hex: u for u in ids}
-        with self.read() as cur:
-            for start in range(0, len(ids), 900):
-                chunk = [u.hex for u in ids[start : start + 900]]
-                marks = ",".join("?" * len(chunk))
-                cur.execute(
-                    "SELECT originator_id, originator_version, topic, state "
-                    f"FROM {EVENTS_TABLE} WHERE originator_id IN ({marks}) "
-                    "ORDER BY originator_id, originator_version",
-                    chunk,
-                )
-                for oid, version, topic, state in cur.fetchall():
-                    uuid = by_hex[oid]
-                    result[uuid].append(StoredEvent(uuid, version, topic, state))
-        return result
-
-    def iter_log(
-        self, start: int, stop: int | None, page: int
-    ) -> Iterator[list[tuple[int, StoredEvent]]]:
-        """Pages of (position, event) from `start` (inclusive) up to `stop`."""
-        position = start
-        while True:
-            with self.read() as cur:
-                if stop is None:
-                    cur.execute(
-                        "SELECT rowid, originator_id, originator_version, topic, state "
-                        f"FROM {EVENTS_TABLE} WHERE rowid >= ? ORDER BY rowid LIMIT ?",
-                        (position, page),
-                    )
-                else:
-                    cur.execute(
-                        "SELECT rowid, originator_id, originator_version, topic, state "
-                        f"FROM {EVENTS_TABLE} WHERE rowid >= ? AND rowid <= ? "
-                        "ORDER BY rowid LIMIT ?",
-                        (position, stop, page),
-                    )
-                rows = cur.fetchall()
-            if not rows:
-                return
-            yield [(r[0], StoredEvent(UUID(r[1]), r[2], r[3], r[4])) for r in rows]
-            position = rows[-1][0] + 1
-
-    def max_position(self) -> int:
-        """The last rowid of the log."""
-        with self.read() as cur:
-            cur.execute(f"SELECT MAX(rowid) FROM {EVENTS_TABLE}")
-            row = cur.fetchone()
-        return int(row[0] or 0)
-
-    def checkpoint(self) -> None:
+    def compact(self) -> bool:
         """Rewrite the file from live rows only, fold the WAL into it and truncate it.
 
         `secure_delete` zeroes a deleted row's cells, but not the stale copies SQLite
@@ -314,11 +300,7 @@ class SQLiteStore(Store):
         PostgreSQL's VACUUM FULL.
         """
         with self.datastore.get_connection(commit=True) as conn:
-            conn._sqlite_conn.execute("VACUUM")
-            conn._sqlite_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-def split_sql(sql: str) -> list[str]:
-    """`;`-separated statements, with `--` comments removed."""
-    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+            cursor = conn.cursor()
+            cursor.execute("VACUUM")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True

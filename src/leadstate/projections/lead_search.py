@@ -8,10 +8,13 @@ construction a fold of the events.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from leadstate.domain import CONTACT_FIELDS, Lead
+from eventsourcing.utils import get_topic
+
+from leadstate.domain import CONTACT_FIELDS, InvalidRequest, Lead
 from leadstate.domain.criteria import Comparison, Operator, SearchCriteria, Suppressed
 from leadstate.domain.values import text_key
 from leadstate.projections.definitions import ReadModelDef, load
@@ -103,6 +106,7 @@ COLUMNS: tuple[str, ...] = (
     *(KEY_COLUMNS[c] for c in _CONTACT_KEYED),
 )
 KEY = "lead_id"
+LEAD_TOPIC = get_topic(Lead)
 
 SORTABLE = {
     "leadId": "lead_id",
@@ -207,51 +211,6 @@ def row_for(lead: Lead) -> tuple[Any, ...]:
     return (*status_row_for(lead), *values, lead.phone, *keys)
 
 
-def view_of(row: Any, list_name: str | None = None) -> dict[str, Any]:
-    """A row as the vendor's `CampaignLeadSearchResultsView`, plus our extensions."""
-    get = (lambda c: row[c]) if hasattr(row, "keys") else None
-    assert get is not None
-    extended = get("extended_lead_data")
-    view: dict[str, Any] = {
-        "leadId": get("lead_id"),
-        "accountId": get("account_id"),
-        "campaignId": get("campaign_id"),
-        "listId": get("list_id"),
-        "listDesc": list_name,
-        "externId": get("extern_id"),
-    }
-    for field, column in CONTACT_COLUMNS.items():
-        if field == "extendedLeadData":
-            continue
-        view[field] = get(column)
-    view["extraData"] = extended
-    view.update(
-        {
-            "leadState": get("lead_state"),
-            "leadPasses": get("lead_passes"),
-            "maxPasses": get("max_passes"),
-            "nextDialTime": iso(get("next_dial_time")),
-            "lastPassDts": iso(get("last_pass_dts")),
-            "lastPassDate": iso(get("last_pass_dts")),
-            "lastPassDisposition": get("last_pass_disposition"),
-            "lastPassDispo": get("last_pass_disposition"),
-            "agentDispostion": get("agent_disposition"),
-            "agentDisposition": get("agent_disposition"),
-            "lastPassAgentId": get("last_pass_agent_id"),
-            "suppressed": bool(get("suppressed")),
-            "pendingAgentId": get("pending_agent_id"),
-            "leadPriority": get("lead_priority"),
-            "leadTimezone": get("lead_timezone"),
-            "callerId": get("caller_id"),
-            "loadedDts": iso(get("loaded_dts")),
-            "uploadDate": iso(get("loaded_dts")),
-            "stateDts": iso(get("state_dts")),
-            "originalLeadId": get("original_lead_id"),
-        }
-    )
-    return view
-
-
 def _time_bounds(comparison: Comparison, column: str, ph: str) -> tuple[str, list[Any]]:
     assert isinstance(comparison.value, datetime)
     second = micros(comparison.value.replace(microsecond=0))
@@ -349,8 +308,6 @@ def order_by(sort: str | None) -> str:
         name = item.lstrip("+-")
         column = SORTABLE.get(name)
         if column is None:
-            from leadstate.domain import InvalidRequest
-
             raise InvalidRequest(
                 f"cannot sort by {name!r}; sortable: {', '.join(sorted(SORTABLE))}"
             )
@@ -360,14 +317,13 @@ def order_by(sort: str | None) -> str:
     return ", ".join(parts)
 
 
-def lead_from_row(values: tuple[Any, ...]) -> Lead:
-    """The Lead a row (`COLUMNS` order) shows, as of the row's version: a snapshot.
+def lead_from_row(row: Mapping[str, Any]) -> Lead:
+    """The Lead a row shows, as of the row's version: a snapshot (the library's).
 
     The row is written in the same transaction as the lead's events, so it holds the
     lead's state at exactly `version`; saving new events on top of it still goes
     through the event store's optimistic concurrency check.
     """
-    row = dict(zip(COLUMNS, values, strict=True))
     contact: dict[str, Any] = {}
     for field, column in CONTACT_COLUMNS.items():
         value = row[column]
@@ -375,37 +331,41 @@ def lead_from_row(values: tuple[Any, ...]) -> Lead:
             contact[field] = json.loads(value) if field == "extendedLeadData" else value
     loaded = from_micros(row["loaded_dts"])
     state_dts = from_micros(row["state_dts"])
-    lead = object.__new__(Lead)
-    lead.__dict__.update(
-        {
-            "_id": Lead.create_id(row["lead_id"]),
-            "_version": row["version"],
-            "_created_on": loaded,
-            "_modified_on": state_dts,
-            "_pending_events": [],
-            "lead_id": row["lead_id"],
-            "account_id": row["account_id"],
-            "campaign_id": row["campaign_id"],
-            "list_id": row["list_id"],
-            "extern_id": row["extern_id"],
-            "contact": contact,
-            "lead_state": row["lead_state"],
-            "lead_passes": row["lead_passes"],
-            "max_passes": row["max_passes"],
-            "next_dial_time": from_micros(row["next_dial_time"]),
-            "last_pass_dts": from_micros(row["last_pass_dts"]),
-            "last_pass_disposition": row["last_pass_disposition"],
-            "agent_disposition": row["agent_disposition"],
-            "last_pass_agent_id": row["last_pass_agent_id"],
-            "suppressed": bool(row["suppressed"]),
-            "pending_agent_id": row["pending_agent_id"],
-            "lead_priority": row["lead_priority"],
-            "lead_timezone": row["lead_timezone"],
-            "caller_id": row["caller_id"],
-            "loaded_dts": loaded,
-            "state_dts": state_dts,
-            "original_lead_id": row["original_lead_id"],
-            "deleted": False,
-        }
+    assert state_dts is not None
+    state = {
+        "_created_on": loaded,
+        "_modified_on": state_dts,
+        "lead_id": row["lead_id"],
+        "account_id": row["account_id"],
+        "campaign_id": row["campaign_id"],
+        "list_id": row["list_id"],
+        "extern_id": row["extern_id"],
+        "contact": contact,
+        "lead_state": row["lead_state"],
+        "lead_passes": row["lead_passes"],
+        "max_passes": row["max_passes"],
+        "next_dial_time": from_micros(row["next_dial_time"]),
+        "last_pass_dts": from_micros(row["last_pass_dts"]),
+        "last_pass_disposition": row["last_pass_disposition"],
+        "agent_disposition": row["agent_disposition"],
+        "last_pass_agent_id": row["last_pass_agent_id"],
+        "suppressed": bool(row["suppressed"]),
+        "pending_agent_id": row["pending_agent_id"],
+        "lead_priority": row["lead_priority"],
+        "lead_timezone": row["lead_timezone"],
+        "caller_id": row["caller_id"],
+        "loaded_dts": loaded,
+        "state_dts": state_dts,
+        "original_lead_id": row["original_lead_id"],
+        "deleted": False,
+    }
+    snapshot = Lead.Snapshot(
+        originator_id=Lead.create_id(row["lead_id"]),
+        originator_version=row["version"],
+        timestamp=state_dts,
+        topic=LEAD_TOPIC,
+        state=state,
     )
+    lead = snapshot.mutate(None)
+    assert isinstance(lead, Lead)
     return lead

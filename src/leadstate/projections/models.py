@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -24,8 +24,7 @@ from leadstate.domain import Campaign, Lead, LeadList
 from leadstate.domain.dnc import DncEntry
 from leadstate.domain.export import Export
 from leadstate.domain.job import BulkJob
-from leadstate.persistence.base import Store
-from leadstate.persistence.sqlite import split_sql
+from leadstate.persistence.base import Store, split_sql
 from leadstate.projections import catalog, lead_search, outreach
 from leadstate.projections.definitions import ReadModelDef
 
@@ -118,13 +117,9 @@ class TableSpec(ReadModelSpec):
     stream_of: Callable[[Any], UUID]
 
     def _insert(self, store: Store, table: str, *, upsert: bool) -> str:
-        cols = ", ".join(self.columns)
-        marks = ", ".join([store.ph] * len(self.columns))
-        sql = f"INSERT INTO {store.qualify(table)} ({cols}) VALUES ({marks})"
         if upsert:
-            sets = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c != self.key)
-            sql += f" ON CONFLICT ({self.key}) DO UPDATE SET {sets}"
-        return sql
+            return store.upsert_sql(store.qualify(table), self.columns, self.key)
+        return store.insert_sql(store.qualify(table), self.columns)
 
     def write_scan(self, store: Store, cur: Any, table: str, aggregates: Sequence[Any]) -> None:
         """Plain inserts: the new table holds no row of these aggregates yet."""
@@ -250,15 +245,9 @@ class CallsSpec(ReadModelSpec):
         return Lead.create_id(int(str(key).split(":")[0]))
 
     def _insert(self, store: Store, table: str, *, upsert: bool) -> str:
-        cols = ", ".join(outreach.CALL_COLUMNS)
-        sql = (
-            f"INSERT INTO {store.qualify(table)} ({cols}) "
-            f"VALUES ({', '.join([store.ph] * len(outreach.CALL_COLUMNS))})"
-        )
         if upsert:
-            sets = ", ".join(f"{c} = excluded.{c}" for c in outreach.CALL_COLUMNS[1:])
-            sql += f" ON CONFLICT (call_key) DO UPDATE SET {sets}"
-        return sql
+            return store.upsert_sql(store.qualify(table), self.columns, self.key)
+        return store.insert_sql(store.qualify(table), self.columns)
 
     def write_scan(self, store: Store, cur: Any, table: str, aggregates: Sequence[Any]) -> None:
         """Every call record of these leads."""
@@ -346,13 +335,12 @@ class CountsSpec(ReadModelSpec):
                 chunk,
             )
             for row in cur.fetchall():
-                values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
-                before[int(values[0])] = (
-                    int(values[1]),
-                    int(values[2]),
-                    int(values[3]),
-                    str(values[4]),
-                    bool(values[5]),
+                before[int(row["lead_id"])] = (
+                    int(row["account_id"]),
+                    int(row["campaign_id"]),
+                    int(row["list_id"]),
+                    str(row["lead_state"]),
+                    bool(row["suppressed"]),
                 )
         delta: Counter[Bucket] = Counter()
         upserts: list[tuple[Any, ...]] = []
@@ -394,8 +382,7 @@ class CountsSpec(ReadModelSpec):
         if negative:
             raise ProjectionError(
                 f"lead_counts would go negative for {len(negative)} bucket(s), e.g. "
-                f"{tuple(negative[0].values()) if isinstance(negative[0], dict) else tuple(negative[0])}"
-                ": its members table disagrees with the log"
+                f"{dict(negative[0])}: its members table disagrees with the log"
             )
         cur.execute(f"DELETE FROM {counts} WHERE lead_count = 0")
 
@@ -415,8 +402,3 @@ def spec_for(name: str) -> ReadModelSpec:
         return SPECS[name]
     except KeyError:
         raise KeyError(f"no read model {name!r}; known: {', '.join(SPECS)}") from None
-
-
-def specs_for_aggregate(aggregate: Any, specs: Iterable[ReadModelSpec]) -> list[ReadModelSpec]:
-    """The read models made from this aggregate's type."""
-    return [spec for spec in specs if isinstance(aggregate, spec.aggregate)]

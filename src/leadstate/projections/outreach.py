@@ -1,5 +1,5 @@
 """The calls, dnc and exports read models (SPEC §4), and the rows an Export's events add
-to the export's own tables (its file, its leadIds, its outbox).
+to or remove from the export's own infrastructure tables (its file, leadIds, outbox).
 
 All three read models are synchronous: their rows travel with the events into the same
 transaction (`SyncProjection.changes_for` calls `OutreachChanges.add`). The row functions
@@ -16,14 +16,9 @@ from leadstate.domain import Lead
 from leadstate.domain.calls import CallRecord
 from leadstate.domain.dnc import DncEntry
 from leadstate.domain.export import Export, ExportStatus
-from leadstate.persistence.base import Store, TableChanges
+from leadstate.persistence.base import TableChanges
+from leadstate.persistence.schema import EXPORT_FILES, EXPORT_LEADS, OUTBOX
 from leadstate.projections.lead_search import micros
-
-# Tables of data (not derived from events; never rebuilt): the stored ZIP in chunks, the
-# leadIds each export holds (for DELETE_LEADS, SPEC §5) and the email outbox.
-EXPORT_FILES = "ls_export_files"
-EXPORT_LEADS = "ls_export_leads"
-OUTBOX = "ls_outbox"
 
 CALL_COLUMNS = (
     "call_key",
@@ -75,29 +70,6 @@ OUTBOX_STATUS_COLUMNS = ("outbox_id", "status", "sent_at")
 
 CALL_EVENTS = frozenset({"DialAttemptRecorded", "ManualPassRecorded"})
 _CLOSING_EVENTS = frozenset({"Withdrawn", "Purged", "Failed"})
-
-
-def infrastructure_sql(store: Store) -> str:
-    """The export's data tables (created once, beside the store's own)."""
-    blob = "BYTEA" if store.ph == "%s" else "BLOB"
-    files = store.qualify(EXPORT_FILES)
-    leads = store.qualify(EXPORT_LEADS)
-    outbox = store.qualify(OUTBOX)
-    return f"""
-    CREATE TABLE IF NOT EXISTS {files} (
-        export_id TEXT NOT NULL, seq INTEGER NOT NULL, data {blob} NOT NULL,
-        PRIMARY KEY (export_id, seq));
-    CREATE TABLE IF NOT EXISTS {leads} (
-        export_id TEXT NOT NULL, lead_id BIGINT NOT NULL, PRIMARY KEY (export_id, lead_id));
-    CREATE INDEX IF NOT EXISTS {EXPORT_LEADS}_lead ON {leads} (lead_id);
-    CREATE TABLE IF NOT EXISTS {outbox} (
-        outbox_id TEXT PRIMARY KEY, export_id TEXT NOT NULL, recipient_no INTEGER NOT NULL,
-        recipient TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
-        next_attempt_at DOUBLE PRECISION NOT NULL, last_error TEXT,
-        created_at DOUBLE PRECISION NOT NULL, sent_at DOUBLE PRECISION);
-    CREATE INDEX IF NOT EXISTS {OUTBOX}_due ON {outbox} (status, next_attempt_at);
-    CREATE INDEX IF NOT EXISTS {OUTBOX}_export ON {outbox} (export_id)
-    """
 
 
 def call_row(record: CallRecord) -> tuple[Any, ...]:

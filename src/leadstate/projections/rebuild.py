@@ -28,105 +28,40 @@ import json
 import logging
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, cast
-from uuid import UUID
+from typing import Any
 
 from leadstate.domain import Lead
-from leadstate.persistence.base import Store, row_value
+from leadstate.persistence.base import Positioned
+from leadstate.persistence.engine import Engine
+from leadstate.persistence.leases import Leases, new_owner
 from leadstate.projections import registry
 from leadstate.projections.definitions import ReadModelDef, load
 from leadstate.projections.models import ASYNC_READ_MODELS, ReadModelSpec, render, spec_for
 from leadstate.projections.replay import (
-    Positioned,
-    count_events,
-    fold,
     fold_streams,
     fold_upto,
     latest_versions,
     page_mapper,
     part_bounds,
-    read_after,
-    scan_streams,
-    select_streams_with,
 )
-
-if TYPE_CHECKING:
-    from leadstate.application import LeadstateApp
+from leadstate.projections.scan import SCAN_WORKER, RebuildInterruptedError, scan_part
 
 log = logging.getLogger("leadstate.projections")
 
 LEASE_SECONDS = 15.0
 RETIRE_GRACE_SECONDS = 60.0
 PARALLEL_MIN_EVENTS = 200_000
-SCAN_WORKER = "from leadstate.projections.rebuild import scan_worker_main; scan_worker_main()"
 MAX_WORKERS = 4
 
 
 class RebuildBusyError(RuntimeError):
     """Another live process is rebuilding this read model."""
-
-
-class RebuildInterruptedError(RuntimeError):
-    """The rebuild was asked to stop; it resumes from where it stopped next time."""
-
-
-def new_owner() -> str:
-    """A lease owner id naming this host and process."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def owner_is_dead(owner: str) -> bool:
-    """True when `owner` names a process of this host that no longer runs."""
-    parts = owner.split(":")
-    if len(parts) < 3 or parts[0] != socket.gethostname():
-        return False
-    try:
-        pid = int(parts[1])
-    except ValueError:
-        return False
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def lease_owner(store: Store, lease: str) -> tuple[str, float] | None:
-    """Who holds `lease` and until when (None when nobody does)."""
-    with store.read() as cur:
-        cur.execute(
-            f"SELECT owner, expires_at FROM {store.qualify('ls_leases')} WHERE name = {store.ph}",
-            (lease,),
-        )
-        row = cur.fetchone()
-    if row is None:
-        return None
-    return str(row_value(row, 0, "owner")), float(row_value(row, 1, "expires_at"))
-
-
-def claim(store: Store, lease: str, owner: str, ttl: float = LEASE_SECONDS) -> bool:
-    """Take or renew `lease`; a lease of a dead process of this host is taken at once."""
-    if store.claim_lease(lease, owner, ttl, time.time()):
-        return True
-    holder = lease_owner(store, lease)
-    if holder is not None and owner_is_dead(holder[0]):
-        log.warning("taking over %s from %s, which is gone", lease, holder[0])
-        store.release_lease(lease, holder[0])
-        return store.claim_lease(lease, owner, ttl, time.time())
-    return False
 
 
 @dataclass(frozen=True)
@@ -186,7 +121,7 @@ class Rebuild:
 
     def __init__(
         self,
-        app: LeadstateApp,
+        engine: Engine,
         name: str,
         *,
         swap: bool | None = None,
@@ -196,13 +131,14 @@ class Rebuild:
         wait_for_lease: bool = False,
         upgrade: bool = False,
     ) -> None:
-        self.app = app
-        self.store = app.store
+        self.engine = engine
+        self.store = engine.store
+        self.leases = Leases(engine.store)
         self.spec: ReadModelSpec = spec_for(name)
         self.definition: ReadModelDef = load(name)
         self.name = name
         self.swap = swap
-        self.page = page or app.settings.rebuild_page_size
+        self.page = page or engine.settings.rebuild_page_size
         self.on_progress = on_progress
         self.stop = stop or threading.Event()
         self.wait_for_lease = wait_for_lease
@@ -222,8 +158,8 @@ class Rebuild:
         With `upgrade`, None when the registered version is already the definition's
         (another process upgraded it while this one waited for the lease).
         """
-        while not claim(self.store, self.lease, self.owner):
-            holder = lease_owner(self.store, self.lease)
+        while not self.leases.claim(self.lease, self.owner, LEASE_SECONDS):
+            holder = self.leases.holder(self.lease)
             if not self.wait_for_lease:
                 raise RebuildBusyError(
                     f"{self.name} is being rebuilt by {holder[0] if holder else 'another process'}"
@@ -247,10 +183,10 @@ class Rebuild:
         """Give the lease up."""
         if self._holding:
             self._holding = False
-            self.store.release_lease(self.lease, self.owner)
+            self.leases.release(self.lease, self.owner)
 
     def _renew(self) -> None:
-        if not claim(self.store, self.lease, self.owner):
+        if not self.leases.claim(self.lease, self.owner, LEASE_SECONDS):
             raise RebuildBusyError(f"lost the lease on rebuilding {self.name}")
 
     def _resume_or_create(self) -> registry.Build:
@@ -267,7 +203,7 @@ class Rebuild:
             )
         table = f"rm_{self.name}_v{version}_{secrets.token_hex(4)}"
         horizon = self.store.max_position()
-        total = count_events(self.store, start=1, stop=horizon, prefix=self.spec.topic_prefix)
+        total = self.store.count_events(start=1, stop=horizon, prefix=self.spec.topic_prefix)
         now = time.time()
         build = registry.Build(
             table_name=table,
@@ -369,7 +305,7 @@ class Rebuild:
             raise RebuildInterruptedError(f"rebuild of {self.name} stopped; it will resume")
 
     def _workers(self, total: int) -> int:
-        configured = self.app.settings.rebuild_workers
+        configured = self.engine.settings.rebuild_workers
         if configured:
             return configured
         if total < PARALLEL_MIN_EVENTS:
@@ -408,7 +344,7 @@ class Rebuild:
                     self._progress(done)
 
                 scan_part(
-                    self.app,
+                    self.engine,
                     self.spec,
                     build.table_name,
                     build.horizon,
@@ -442,7 +378,7 @@ class Rebuild:
         try:
             for part in pending:
                 job = {
-                    "settings": self.app.settings.model_dump(mode="json"),
+                    "settings": self.engine.settings.model_dump(mode="json"),
                     "name": self.name,
                     "table": build.table_name,
                     "horizon": build.horizon,
@@ -496,7 +432,7 @@ class Rebuild:
         versions = latest_versions(events, self.spec.topic_prefix)
         if not versions:
             return []
-        mapper, keys = page_mapper(self.app.mapper, self.store)
+        mapper, keys = page_mapper(self.engine.mapper, self.store)
         ids = list(versions)
         if cur is None:
             if self.spec.aggregate is Lead:
@@ -504,7 +440,7 @@ class Rebuild:
             return fold_upto(self.store, mapper, versions)
         if self.spec.aggregate is Lead:
             keys.load_page(ids, cur)
-        return fold_streams(mapper, select_streams_with(self.store, cur, ids), versions)
+        return fold_streams(mapper, self.store.select_streams_with(cur, ids), versions)
 
     def _catch_up(self) -> None:
         """Apply the events recorded since the horizon until only a few are left."""
@@ -543,7 +479,7 @@ class Rebuild:
         with store.write() as cur:
             if synchronous:
                 store.lock_writers(cur)
-            remaining = read_after(store, cur, build.position)
+            remaining = store.read_after(cur, build.position)
             if remaining:
                 aggregates = self._fold_tail(remaining, cur)
                 self.spec.write_tail(store, cur, build.table_name, aggregates)
@@ -580,130 +516,3 @@ class Rebuild:
             RETIRE_GRACE_SECONDS,
         )
         self._report(top)
-
-
-def scan_part(
-    app: LeadstateApp,
-    spec: ReadModelSpec,
-    table: str,
-    horizon: int,
-    part: registry.Part,
-    page: int,
-    check: Callable[[], None],
-    on_page: Callable[[int], None],
-) -> None:
-    """Scan one range of aggregate ids into `table`; each page commits with its cursor."""
-    store = app.store
-    mapper, keys = page_mapper(app.mapper, store)
-    is_lead = spec.aggregate is Lead
-    done = part.done
-    for streams in scan_streams(
-        store,
-        horizon=horizon,
-        after=part.cursor,
-        upto=part.upto,
-        prefix=spec.topic_prefix,
-        page=page,
-    ):
-        check()
-        if is_lead:
-            keys.load_page([cast(UUID, s[0][1].originator_id) for s in streams.streams])
-        aggregates = [fold(mapper, [e for _p, e in stream]) for stream in streams.streams]
-        done += streams.events
-        with store.write() as cur:
-            spec.write_scan(store, cur, table, aggregates)
-            registry.update_part(store, cur, table, part.part, cursor=streams.cursor, done=done)
-        on_page(streams.events)
-    with store.write() as cur:
-        registry.update_part(store, cur, table, part.part, finished=1)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Linux: be killed when the parent dies (a killed rebuild leaves no orphan)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-def _scan_worker(job: dict[str, Any]) -> int:
-    """A process scanning one part of a rebuild (`job` as `_scan_in_processes` sends it)."""
-    parent = int(job["parent"])
-    _die_with_parent(parent)
-    from leadstate.application import LeadstateApp
-    from leadstate.settings import Settings
-
-    class ScanApp(LeadstateApp):
-        name = LeadstateApp.name  # the library names tables after the class otherwise
-        manage_read_models = False
-
-    def check() -> None:
-        if os.getppid() != parent:
-            raise RebuildInterruptedError("the rebuilding process is gone")
-
-    table = str(job["table"])
-    part_no = int(job["part"])
-    app = ScanApp(
-        Settings(**job["settings"]), {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2"}
-    )
-    try:
-        part = next(p for p in registry.parts(app.store, table) if p.part == part_no)
-        scan_part(
-            app,
-            spec_for(str(job["name"])),
-            table,
-            int(job["horizon"]),
-            part,
-            int(job["page"]),
-            check,
-            lambda _n: None,
-        )
-        return 0
-    except RebuildInterruptedError:
-        return 3
-    except Exception as error:
-        log.exception("scan part %d of %s failed", part_no, table)
-        with app.store.write() as cur:
-            registry.update_part(
-                app.store, cur, table, part_no, error=f"{type(error).__name__}: {error}"
-            )
-        return 1
-    finally:
-        app.close()
-
-
-def drop_retired(app: LeadstateApp, *, force: bool = False) -> list[str]:
-    """Drop replaced tables whose grace has passed (all of them with `force`)."""
-    store = app.store
-    due = [
-        b
-        for b in registry.builds(store)
-        if b.status == "retiring" and (force or (b.drop_after or 0.0) <= time.time())
-    ]
-    dropped: list[str] = []
-    for build in due:
-        with store.write() as cur:
-            store.lock_writers(cur)
-            live = registry.registrations(store, cur).get(build.name)
-            if live is not None and live.table_name == build.table_name:
-                raise RuntimeError(f"{build.table_name} is live; it cannot be dropped")
-            registry.drop_tables(store, cur, load(build.name), build.table_name)
-            cur.execute(
-                f"DELETE FROM {store.qualify('ls_rebuilds')} WHERE table_name = {store.ph}",
-                (build.table_name,),
-            )
-            registry.bump_generation(store, cur)
-        dropped.append(build.table_name)
-        log.info("dropped %s", build.table_name)
-    return dropped
-
-
-def scan_worker_main() -> None:
-    """Entry point of a scanning process: the job as JSON on stdin."""
-    logging.basicConfig(level=logging.WARNING)
-    raise SystemExit(_scan_worker(json.loads(sys.stdin.read())))

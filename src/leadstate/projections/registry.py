@@ -1,8 +1,10 @@
 """Bookkeeping of read-model tables: which is live, which are being built or retired.
 
-- `ls_projections` (created by the store): one row per read model — its live table,
+Every table here is created by the migrate step (`persistence.schema`).
+
+- `ls_projections`: one row per read model — its live table,
   version, position and status. A swap changes `table_name` there.
-- `ls_rebuilds` (ours): one row per table a rebuild made or retired — `building`
+- `ls_rebuilds`: one row per table a rebuild made or retired — `building`
   (resumable from `cursor`/`position`), `staged` (a newer version built ahead of a
   deploy), `live`, `retiring` (replaced; dropped after `drop_after`) or `failed`.
 - `ls_rebuild_parts`: a build's scan, split in ranges of aggregate ids scanned in
@@ -14,52 +16,22 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from leadstate.persistence.base import Store, row_value
-from leadstate.projections.definitions import ReadModelDef
+from leadstate.persistence.base import Store
+from leadstate.projections.definitions import ReadModelDef, load
 from leadstate.projections.models import aux_tables
+
+log = logging.getLogger("leadstate.projections")
 
 GENERATION = "rm_generation"
 
 
-def lifecycle_sql(store: Store) -> str:
-    """Our tables beside the store's."""
-    return f"""
-    CREATE TABLE IF NOT EXISTS {store.qualify("ls_rebuilds")} (
-        table_name TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        phase TEXT NOT NULL,
-        horizon BIGINT NOT NULL DEFAULT 0,
-        cursor TEXT NOT NULL DEFAULT '',
-        position BIGINT NOT NULL DEFAULT 0,
-        done BIGINT NOT NULL DEFAULT 0,
-        total BIGINT NOT NULL DEFAULT 0,
-        rate DOUBLE PRECISION NOT NULL DEFAULT 0,
-        started_at DOUBLE PRECISION NOT NULL,
-        updated_at DOUBLE PRECISION NOT NULL,
-        drop_after DOUBLE PRECISION,
-        error TEXT);
-    CREATE TABLE IF NOT EXISTS {store.qualify("ls_rebuild_parts")} (
-        table_name TEXT NOT NULL,
-        part INTEGER NOT NULL,
-        cursor TEXT NOT NULL,
-        upto TEXT NOT NULL,
-        done BIGINT NOT NULL DEFAULT 0,
-        finished INTEGER NOT NULL DEFAULT 0,
-        error TEXT,
-        PRIMARY KEY (table_name, part));
-    CREATE TABLE IF NOT EXISTS {store.qualify("ls_projection_errors")} (
-        name TEXT PRIMARY KEY, error TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)
-    """
-
-
 def _dict(row: Any) -> dict[str, Any]:
-    return dict(row) if isinstance(row, dict) else dict(zip(row.keys(), row, strict=True))
+    return dict(row)
 
 
 @dataclass(frozen=True)
@@ -117,7 +89,7 @@ def read_generation(store: Store, cur: Any) -> int:
         (GENERATION,),
     )
     row = cur.fetchone()
-    return 0 if row is None else int(row_value(row, 0, "next_value"))
+    return 0 if row is None else int(row["next_value"])
 
 
 def bump_generation(store: Store, cur: Any) -> None:
@@ -354,3 +326,28 @@ def delete_parts(store: Store, cur: Any, table: str) -> None:
         f"DELETE FROM {store.qualify('ls_rebuild_parts')} WHERE table_name = {store.ph}",
         (table,),
     )
+
+
+def drop_retired(store: Store, *, force: bool = False) -> list[str]:
+    """Drop replaced tables whose grace has passed (all of them with `force`)."""
+    due = [
+        b
+        for b in builds(store)
+        if b.status == "retiring" and (force or (b.drop_after or 0.0) <= time.time())
+    ]
+    dropped: list[str] = []
+    for build in due:
+        with store.write() as cur:
+            store.lock_writers(cur)
+            live = registrations(store, cur).get(build.name)
+            if live is not None and live.table_name == build.table_name:
+                raise RuntimeError(f"{build.table_name} is live; it cannot be dropped")
+            drop_tables(store, cur, load(build.name), build.table_name)
+            cur.execute(
+                f"DELETE FROM {store.qualify('ls_rebuilds')} WHERE table_name = {store.ph}",
+                (build.table_name,),
+            )
+            bump_generation(store, cur)
+        dropped.append(build.table_name)
+        log.info("dropped %s", build.table_name)
+    return dropped

@@ -1,4 +1,5 @@
-"""Read models: how events become rows, for the write path and for rebuilds."""
+"""The synchronous read models: rows computed from the aggregates a save records, written
+in the same transaction as their events."""
 
 from __future__ import annotations
 
@@ -9,14 +10,8 @@ from leadstate.domain import Campaign, Lead, LeadList
 from leadstate.domain.job import BulkJob
 from leadstate.persistence.base import Changes, TableChanges
 from leadstate.projections import catalog, lead_search, outreach
-from leadstate.projections.definitions import ReadModelDef, load
 
 SYNC_READ_MODELS = ("lead_search", "lead_lists", "campaigns", "jobs", "calls", "dnc", "exports")
-
-
-def definitions() -> list[ReadModelDef]:
-    """Every read model's definition."""
-    return [load(name) for name in SYNC_READ_MODELS]
 
 
 class SyncProjection:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from leadstate.application import new_meta
-from leadstate.domain import Lead
-from tests.e2e.conftest import Local
+from leadstate.domain import Lead, Meta
+from tests.backends import wired
 from tests.e2e.support import ALL_SCOPES, PREFIX
+from tests.integration.api.conftest import Local
 
 ACCOUNT = 1
 OTHER = 2
@@ -172,7 +172,9 @@ def world(local: Local) -> World:
     tokens["* admin"] = keys.create("*", ALL_SCOPES)[1]
     tokens["* without admin"] = keys.create("*", [s for s in ALL_SCOPES if s != "admin"])[1]
     lead_id = _lead(local, tokens["admin"])
-    job = local.app.submit_job(ACCOUNT, "READY_LEADS", {}, {"leadIds": [lead_id]}, new_meta("t"))
+    job = local.app.actions.submit_job(
+        ACCOUNT, *wired("READY_LEADS", {}, {"leadIds": [lead_id]}), Meta.now("t")
+    )
     return World(local, lead_id, tokens, job["jobId"])
 
 
@@ -236,13 +238,13 @@ def test_every_route_with_a_key_of_another_account_is_404_as_if_nothing_were_the
 def test_every_route_with_a_key_missing_its_scope_is_403_and_changes_nothing(
     world: World, call: Call
 ) -> None:
-    before = world.local.app.get_lead(ACCOUNT, world.lead_id)
+    before = world.local.app.leads.get_lead(ACCOUNT, world.lead_id)
     response = world.call(call, world.token(f"without {call.scope}", call))
     assert response.status_code == 403, response.text
     assert response.json()["error"]["code"] == "forbidden"
     assert str(call.scope) in response.json()["error"]["message"]
     reveals_nothing(response.json())
-    assert world.local.app.get_lead(ACCOUNT, world.lead_id) == before
+    assert world.local.app.leads.get_lead(ACCOUNT, world.lead_id) == before
 
 
 @pytest.mark.parametrize("call", ROUTES + SPECIAL, ids=lambda c: f"{c.method} {c.route} {c.scope}")
@@ -336,7 +338,7 @@ def test_events_record_the_key_id_as_actor_never_the_token(world: World) -> None
     assert response.headers["x-request-id"] == "req-123"
     app = world.local.app
     stored = next(iter(app.store.select_streams([Lead.create_id(world.lead_id)]).values()))
-    last = app.mapper.to_domain_event(stored[-1])
+    last = app.engine.mapper.to_domain_event(stored[-1])
     assert last.actor == writer.key_id  # type: ignore[attr-defined]
     assert last.correlation_id == "req-123"  # type: ignore[attr-defined]
     for event in stored:

@@ -14,12 +14,13 @@ import pytest
 from eventsourcing.persistence import RecordConflictError
 from fastapi.testclient import TestClient
 
-from leadstate import application as application_module
 from leadstate.api import create_app
-from leadstate.application import LeadstateApp
+from leadstate.application import service as application_module
+from leadstate.application.bootstrap import Leadstate
 from leadstate.domain import Conflict
-from leadstate.idempotency import Outcome, lead_ids_named
+from leadstate.persistence.idempotency import Outcome, lead_ids_named
 from leadstate.settings import Settings
+from tests.backends import open_service
 from tests.e2e.support import ALL_SCOPES, PREFIX, row
 
 ACCOUNT = 77
@@ -40,10 +41,10 @@ class Api:
     token: str
 
     @property
-    def app(self) -> LeadstateApp:
+    def app(self) -> Leadstate:
         """The application the lifespan opened."""
         found = self.client.app_state["leadstate"]
-        assert isinstance(found, LeadstateApp)
+        assert isinstance(found, Leadstate)
         return found
 
     def load(
@@ -72,7 +73,7 @@ class Api:
 def open_api(settings: Settings) -> Iterator[Api]:
     """The API on `settings` with an all-scope key for every account."""
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        application = LeadstateApp(settings)
+        application = open_service(settings)
         try:
             _, token = application.api_keys.create("*", ALL_SCOPES)
         finally:
@@ -86,7 +87,7 @@ def api(settings: Settings) -> Iterator[Api]:
     yield from open_api(settings)
 
 
-def records_naming(app: LeadstateApp, lead_id: int) -> int:
+def records_naming(app: Leadstate, lead_id: int) -> int:
     """How many stored responses are indexed under the lead."""
     from leadstate.domain.lead import Lead
 
@@ -243,7 +244,9 @@ def test_too_many_leads_in_one_load_is_a_413(settings: Settings) -> None:
         assert "at most 3 leads" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_a_selection_above_max_selection_is_a_400_and_changes_nothing(settings: Settings) -> None:
     for api in open_api(settings.model_copy(update={"max_selection": 3})):
         assert api.load([row() for _ in range(4)]).status_code == 200
@@ -360,7 +363,7 @@ def test_an_exhausted_retry_is_a_conflict_not_a_server_error(
         raise RecordConflictError("version taken")
 
     with pytest.raises(Conflict) as raised:
-        api.app._retrying(always_conflicting)
+        api.app.app.retrying(always_conflicting)
     assert len(tries) == 8
     assert "retry" in raised.value.message
 

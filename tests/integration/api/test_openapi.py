@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
 from leadstate.api import create_app
-from leadstate.application import LeadstateApp, new_meta
-from tests.conftest import make_settings
-from tests.e2e.conftest import Local
+from leadstate.domain import Meta
+from tests.backends import make_settings, open_service, wired
 from tests.e2e.support import ALL_SCOPES, PREFIX
+from tests.integration.api.conftest import Local
 
 ACCOUNT = 3
 P = f"{PREFIX}/{ACCOUNT}"
@@ -386,8 +386,8 @@ def test_every_route_answers_what_its_openapi_schema_declares(
     call("PUT", settings, f"{P}/campaigns/7/settings", json={"maxPasses": 4, "passDelayMin": 0})
     call("PUT", settings, f"{P}/campaigns/7/settings", json={"maxPasses": 4})
 
-    job = local.app.submit_job(
-        ACCOUNT, "READY_LEADS", {}, {"leadIds": [first]}, new_meta("openapi-test")
+    job = local.app.actions.submit_job(
+        ACCOUNT, *wired("READY_LEADS", {}, {"leadIds": [first]}), Meta.now("openapi-test")
     )
     jobs = f"{T}/jobs/{{jobId}}"
     call("GET", jobs, f"{P}/jobs/{job['jobId']}")
@@ -406,7 +406,7 @@ def test_every_route_answers_what_its_openapi_schema_declares(
     with local.app.store.read() as cur:
         cur.execute(f"SELECT export_id FROM {local.app.tables['exports']}")
         export_id = cur.fetchone()[0]
-    link = f"/exports/{local.app.exports.token(export_id, 0)}"
+    link = f"/exports/{local.app.exports.links.token(export_id, 0)}"
     call("GET", "/exports/{token}", link, headers={"Authorization": ""})
     call("GET", "/exports/{token}", link[:-2] + "xy")
 
@@ -416,7 +416,7 @@ def test_every_route_answers_what_its_openapi_schema_declares(
     call("GET", history, f"{P}/campaignLeads/999999/history")
 
     counts = f"{T}/counts"
-    assert local.app.wait_for_projections(local.app.store.max_position(), 30)
+    assert local.app.read_models.wait_for_projections(local.app.store.max_position(), 30)
     listed = call("GET", counts, f"{P}/counts", params={"campaignId": 8}).json()
     assert listed and {c["campaignId"] for c in listed} == {8}  # the lead moved there
     call("GET", counts, f"{P}/counts", params={"campaignId": 0})
@@ -428,8 +428,8 @@ def test_every_route_answers_what_its_openapi_schema_declares(
     call("POST", rebuild, "/admin/projections/lead_counts/rebuild", headers=op)
     call("POST", rebuild, "/admin/projections/nope/rebuild", headers=op)
     deadline = time.monotonic() + 60
-    while any(p["progress"] for p in local.app.projection_status()):
-        assert time.monotonic() < deadline, local.app.projection_status()
+    while any(p["progress"] for p in local.app.read_models.projection_status()):
+        assert time.monotonic() < deadline, local.app.read_models.projection_status()
         time.sleep(0.05)
 
     call("GET", "/me", "/me")
@@ -540,7 +540,7 @@ def test_bulk_job_answer_matches_its_declared_202_schema(
     settings = make_settings("sqlite", tmp_path, bulk_sync_limit=1, run_jobs=False)
     token = "unused"
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        application = LeadstateApp(settings)
+        application = open_service(settings)
         try:
             token = application.api_keys.create("*", list(ALL_SCOPES))[1]
         finally:

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadstate.api import create_app
-from leadstate.application import LeadstateApp
 from leadstate.settings import Settings
+from tests.backends import open_service
 from tests.e2e.support import ALL_SCOPES, PREFIX
 
 P = f"{PREFIX}/1"
@@ -72,7 +72,7 @@ LOAD_FIELDS = [
 def client(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str], int]]:
     """The API on the parametrised backend, an all-scope key for account 1, and a lead."""
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
-        application = LeadstateApp(settings)
+        application = open_service(settings)
         try:
             _, token = application.api_keys.create(1, ALL_SCOPES)
         finally:

@@ -24,8 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from leadstate.api import create_app
-from leadstate.application import LeadstateApp
-from tests.conftest import make_settings
+from tests.backends import make_settings, open_service
 from tests.e2e.support import ALL_SCOPES, PREFIX
 
 pytestmark = pytest.mark.slow
@@ -50,7 +49,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The schema of an app on a fresh SQLite file, with leads 1 to 10 in account 1."""
     workdir: Path = tmp_path_factory.mktemp("schemathesis")
     config = make_settings("sqlite", workdir)
-    application = LeadstateApp(config)
+    application = open_service(config)
     try:
         _, token = application.api_keys.create("*", ALL_SCOPES)
     finally:

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Path, Security
 from pydantic import BaseModel, Field
 
 from leadstate.api.auth import ADMIN_PREFIX, authorized
-from leadstate.api.deps import Leadstate
+from leadstate.api.deps import ReadModelsDep
 from leadstate.api.errors import ApiError
 from leadstate.api.routers import API_ERRORS
-from leadstate.apikeys import ALL_ACCOUNTS, ApiKey
+from leadstate.persistence.apikeys import ALL_ACCOUNTS, ApiKey
 
 router = APIRouter(prefix=f"{ADMIN_PREFIX}/projections", tags=["Admin"], responses=API_ERRORS)
 
@@ -64,7 +64,7 @@ class ProjectionView(BaseModel):
 
     @classmethod
     def of(cls, status: dict[str, Any]) -> ProjectionView:
-        """The API view of `LeadstateApp.projection_status()` entries."""
+        """The API view of `ReadModels.projection_status()` entries."""
         return cls.model_validate(status)
 
 
@@ -74,10 +74,10 @@ class ProjectionView(BaseModel):
     summary="Every read model's status and rebuild progress",
     response_model=list[ProjectionView],
 )
-def get_projections(key: AdminKey, leadstate: Leadstate) -> list[ProjectionView]:
+def get_projections(key: AdminKey, read_models: ReadModelsDep) -> list[ProjectionView]:
     """One object per read model: status, position, lag and the progress (position,
     events/s, ETA) of a rebuild. Scope `admin`."""
-    return [ProjectionView.of(s) for s in leadstate.projection_status()]
+    return [ProjectionView.of(s) for s in read_models.projection_status()]
 
 
 @router.post(
@@ -89,11 +89,11 @@ def get_projections(key: AdminKey, leadstate: Leadstate) -> list[ProjectionView]
 )
 def rebuild_projection(
     key: AdminKey,
-    leadstate: Leadstate,
+    read_models: ReadModelsDep,
     name: Annotated[str, Path(max_length=64, description="The read model's name.")],
 ) -> ProjectionView:
     """Replays the whole log into a fresh table while the service keeps serving from the
     old one, catches up and swaps atomically. Answers at once with the read model's
     status; follow it with `GET /admin/projections`. A rebuild already running is not
     started twice. Scope `admin`."""
-    return ProjectionView.of(leadstate.start_rebuild(name))
+    return ProjectionView.of(read_models.start_rebuild(name))

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Path, Security
 from pydantic import BaseModel, Field
 
 from leadstate.api.auth import API_PREFIX, authorized
-from leadstate.api.deps import AccountId, Leadstate
+from leadstate.api.deps import AccountId, AuditDep
 from leadstate.api.routers import API_ERRORS
 from leadstate.api.schemas import INT32_MAX, JsonValue
-from leadstate.apikeys import ApiKey
+from leadstate.persistence.apikeys import ApiKey
 
 router = APIRouter(prefix=f"{API_PREFIX}/campaignLeads", tags=["Audit"], responses=API_ERRORS)
 
@@ -45,9 +45,9 @@ class HistoryEntry(BaseModel):
 def get_campaign_lead_history(
     key: AuditKey,
     account: AccountId,
-    leadstate: Leadstate,
+    audit: AuditDep,
     leadId: Annotated[int, Path(ge=1, le=INT32_MAX, description="The lead's id.")],
 ) -> list[HistoryEntry]:
     """The lead's events as they happened: type, version, time, actor, correlation id and
     data (a deleted lead keeps its history, its personal data erased). Scope `audit:read`."""
-    return [HistoryEntry.of(e) for e in leadstate.lead_history(account, leadId)]
+    return [HistoryEntry.of(e) for e in audit.lead_history(account, leadId)]

@@ -8,16 +8,12 @@ from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, Field
 
 from leadstate.api.auth import API_PREFIX, ReadKey, WriteKey
-from leadstate.api.deps import AccountId, Leadstate, RequestMeta
+from leadstate.api.bodies import RequestModel
+from leadstate.api.deps import AccountId, DialingDep, RequestMeta
 from leadstate.api.routers import API_ERRORS
-from leadstate.api.schemas import (
-    INT32_MAX,
-    DateTimeText,
-    DispositionText,
-    ErrorResponse,
-    RequestModel,
-)
+from leadstate.api.schemas import INT32_MAX, DateTimeText, DispositionText, ErrorResponse
 from leadstate.domain import InvalidRequest, parse_time
+from leadstate.requests.calls import parse_dial_attempt
 
 router = APIRouter(prefix=API_PREFIX, tags=["Calls"], responses=API_ERRORS)
 
@@ -78,7 +74,7 @@ def _time(name: str, value: str | None) -> Any:
 def record_dial_attempt(
     key: WriteKey,
     account: AccountId,
-    leadstate: Leadstate,
+    dialing: DialingDep,
     meta: RequestMeta,
     leadId: LeadIdPath,
     attempt: Annotated[DialAttemptRequest, Body()],
@@ -89,7 +85,7 @@ def record_dial_attempt(
     after the campaign's `passDelayMin`, or MAX-DIAL-LIMIT at `maxPasses`. Only a lead
     dialable for that agent accepts one (409 otherwise); the same `uii` again answers the
     same record and changes nothing. Scope `leads:write`."""
-    return leadstate.dialing.record_call(account, leadId, attempt.model_dump(), meta)
+    return dialing.record_call(account, leadId, parse_dial_attempt(attempt.model_dump()), meta)
 
 
 @router.get(
@@ -101,7 +97,7 @@ def record_dial_attempt(
 def search_calls(
     key: ReadKey,
     account: AccountId,
-    leadstate: Leadstate,
+    dialing: DialingDep,
     campaignId: OptionalId = None,
     agentId: OptionalId = None,
     leadId: OptionalId = None,
@@ -116,7 +112,7 @@ def search_calls(
 ) -> list[dict[str, Any]]:
     """Call records (dial attempts and manual passes) by campaign, agent, lead and start
     time, oldest first; those of deleted leads too. Scope `leads:read`."""
-    return leadstate.dialing.calls(
+    return dialing.calls(
         account,
         campaign_id=campaignId,
         agent_id=agentId,

@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path
 
 from leadstate.api.auth import API_PREFIX, ReadKey, WriteKey
-from leadstate.api.deps import AccountId, Leadstate
+from leadstate.api.bodies import CampaignSettingsUpdate
+from leadstate.api.deps import AccountId, LeadsDep
 from leadstate.api.routers import API_ERRORS
-from leadstate.api.schemas import INT32_MAX, CampaignSettingsUpdate, CampaignSettingsView
+from leadstate.api.schemas import INT32_MAX, CampaignSettingsView
+from leadstate.application.views import campaign_settings
 
 router = APIRouter(prefix=f"{API_PREFIX}/campaigns", tags=["Campaigns"], responses=API_ERRORS)
 
@@ -23,10 +25,12 @@ CampaignIdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="The campai
     response_model=CampaignSettingsView,
 )
 def get_campaign_settings(
-    key: ReadKey, account: AccountId, leadstate: Leadstate, campaignId: CampaignIdPath
+    key: ReadKey, account: AccountId, leads: LeadsDep, campaignId: CampaignIdPath
 ) -> CampaignSettingsView:
     """`maxPasses` and `passDelayMin` (defaults 3 and 60 until set). Scope `leads:read`."""
-    return CampaignSettingsView.of(leadstate.get_campaign_settings(account, campaignId))
+    return CampaignSettingsView.model_validate(
+        campaign_settings(leads.get_campaign_settings(account, campaignId))
+    )
 
 
 @router.put(
@@ -38,13 +42,13 @@ def get_campaign_settings(
 def put_campaign_settings(
     key: WriteKey,
     account: AccountId,
-    leadstate: Leadstate,
+    leads: LeadsDep,
     campaignId: CampaignIdPath,
     settings: Annotated[CampaignSettingsUpdate, Body()],
 ) -> CampaignSettingsView:
     """Set `maxPasses` (1 to 1000) and `passDelayMin` (0 to 525600 minutes), both
     required. Scope `leads:write`."""
-    changed = leadstate.set_campaign_settings(
+    changed = leads.set_campaign_settings(
         account, campaignId, settings.maxPasses, settings.passDelayMin, actor=key.key_id
     )
-    return CampaignSettingsView.of(changed)
+    return CampaignSettingsView.model_validate(campaign_settings(changed))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from leadstate.api.auth import API_PREFIX, ReadKey
-from leadstate.api.deps import AccountId, Leadstate
+from leadstate.api.deps import AccountId, ReadModelsDep
 from leadstate.api.routers import API_ERRORS
 from leadstate.api.schemas import INT32_MAX
 
@@ -34,7 +34,7 @@ class LeadCount(BaseModel):
 def get_lead_counts(
     key: ReadKey,
     account: AccountId,
-    leadstate: Leadstate,
+    read_models: ReadModelsDep,
     campaignId: Annotated[
         int | None, Query(ge=1, le=INT32_MAX, description="Only this campaign.")
     ] = None,
@@ -42,4 +42,4 @@ def get_lead_counts(
     """Live leads of the account counted per campaign, list, state and suppression (groups
     with no leads are left out). Follows the log asynchronously: usually current within
     moments of a change; `GET /admin/projections` shows its lag. Scope `leads:read`."""
-    return [LeadCount.model_validate(c) for c in leadstate.lead_counts(account, campaignId)]
+    return [LeadCount.model_validate(c) for c in read_models.lead_counts(account, campaignId)]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from leadstate.api.auth import API_PREFIX, ReadKey
-from leadstate.api.deps import AccountId, Leadstate
+from leadstate.api.deps import AccountId, DialingDep
 from leadstate.api.routers import API_ERRORS
 from leadstate.api.schemas import INT32_MAX, CampaignLeadSearchResultsView
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/campaigns", tags=["Campaigns"], respons
 def get_dialable_leads(
     key: ReadKey,
     account: AccountId,
-    leadstate: Leadstate,
+    dialing: DialingDep,
     campaignId: Annotated[int, Path(ge=1, le=INT32_MAX, description="The campaign's id.")],
     limit: Annotated[int, Query(ge=1, le=INT32_MAX, description="At most this many.")] = 100,
     agentId: Annotated[
@@ -36,4 +36,4 @@ def get_dialable_leads(
     suppressed, due, phone not on the DNC list, not reserved for another agent; by
     `leadPriority` desc, `nextDialTime`, `leadId`. A preview: it claims nothing. Scope
     `leads:read`."""
-    return leadstate.dialing.dialable(account, campaignId, limit=limit, agent_id=agentId)
+    return dialing.dialable(account, campaignId, limit=limit, agent_id=agentId)

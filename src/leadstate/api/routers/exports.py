@@ -11,10 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import StreamingResponse
 
-from leadstate.api.deps import Leadstate
+from leadstate.api.deps import ExportsDep
 from leadstate.api.errors import ApiError
 from leadstate.api.schemas import ErrorResponse
-from leadstate.exports import LinkGone, LinkUnknown
+from leadstate.application.export_links import LinkGone, LinkUnknown
 
 router = APIRouter(tags=["Exports"])
 
@@ -35,13 +35,13 @@ router = APIRouter(tags=["Exports"])
     },
 )
 def download_export(
-    leadstate: Leadstate,
+    exports: ExportsDep,
     token: Annotated[str, Path(description="The token of the emailed link.")],
 ) -> StreamingResponse:
     """The export's ZIP (one CSV of the matched leads, the search view's columns),
     streamed. Works for `LEADSTATE_EXPORT_TTL` seconds after the email was sent."""
     try:
-        found = leadstate.exports.open_link(token)
+        found = exports.open_link(token)
     except LinkUnknown as error:
         raise ApiError(404, error.message) from None
     except LinkGone as error:

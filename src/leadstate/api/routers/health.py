@@ -6,7 +6,7 @@ import logging
 
 from fastapi import APIRouter
 
-from leadstate.api.deps import Leadstate
+from leadstate.api.deps import KeysDep
 from leadstate.api.errors import ApiError
 from leadstate.api.schemas import ErrorResponse, HealthStatus
 
@@ -34,10 +34,10 @@ def healthz() -> HealthStatus:
     response_model=HealthStatus,
     responses={503: {"model": ErrorResponse, "description": "The database does not answer."}},
 )
-def readyz(leadstate: Leadstate) -> HealthStatus:
+def readyz(api_keys: KeysDep) -> HealthStatus:
     """`{"status": "ready"}` once the database answers; 503 otherwise."""
     try:
-        leadstate.api_keys.ready()
+        api_keys.ready()
     except Exception as error:
         log.warning("not ready: the database does not answer: %s", type(error).__name__)
         raise ApiError(503, "the database does not answer") from error

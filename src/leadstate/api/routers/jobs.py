@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from leadstate.api.auth import API_PREFIX, ReadKey
-from leadstate.api.deps import AccountId, Leadstate
+from leadstate.api.deps import AccountId, ActionsDep
 from leadstate.api.routers import API_ERRORS
 from leadstate.api.schemas import Job
 
@@ -25,9 +25,9 @@ router = APIRouter(prefix=f"{API_PREFIX}/jobs", tags=["Jobs"], responses=API_ERR
 def get_job(
     key: ReadKey,
     account: AccountId,
-    leadstate: Leadstate,
+    actions: ActionsDep,
     jobId: Annotated[str, Path(max_length=64, description="The job's id.")],
 ) -> Job:
     """Status (`queued`, `running`, `done`, `failed`), leads processed of the total, the
     result so far and the skipped leads. Scope `leads:read`."""
-    return Job.of(leadstate.get_job(account, jobId))
+    return Job.model_validate(actions.get_job(account, jobId))

@@ -8,24 +8,29 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from leadstate.api.auth import API_PREFIX, ActionKey, LeadReaderKey, ReadKey, WriteKey
-from leadstate.api.deps import AccountId, Leadstate, RequestMeta, parse_as_of
+from leadstate.api.bodies import (
+    CampaignLead,
+    CampaignLeadSearchCriteria,
+    LeadManagerRequest,
+    PhoneListSearchRequest,
+)
+from leadstate.api.deps import AccountId, ActionsDep, LeadsDep, RequestMeta, parse_as_of
 from leadstate.api.phonelist import PhoneListQuery, phone_list_body
 from leadstate.api.routers import API_ERRORS
 from leadstate.api.schemas import (
     INT32_MAX,
-    CampaignLead,
-    CampaignLeadSearchCriteria,
     CampaignLeadSearchResultsView,
     CampaignLeadView,
     DispositionText,
     JobAccepted,
     LeadActionResult,
     LeadCount,
-    LeadManagerRequest,
-    PhoneListSearchRequest,
 )
+from leadstate.application.views import action_result, job_accepted
 from leadstate.domain import LeadAction, LeadState
-from leadstate.domain.criteria import parse_criteria
+from leadstate.requests.criteria import parse_criteria
+from leadstate.requests.edits import parse_edit
+from leadstate.requests.params import parse_params
 
 router = APIRouter(prefix=f"{API_PREFIX}/campaignLeads", tags=["Leads"], responses=API_ERRORS)
 
@@ -75,7 +80,7 @@ DuplicateHandlingQuery = Annotated[
 def search_for_campaign_leads(
     key: ReadKey,
     account: AccountId,
-    leadstate: Leadstate,
+    leads: LeadsDep,
     criteria: Annotated[CampaignLeadSearchCriteria | None, Body()] = None,
     page: Page = 0,
     maxRows: MaxRows = 100,
@@ -86,10 +91,10 @@ def search_for_campaign_leads(
 ) -> Any:
     """One page of the leads matching the criteria, ordered by leadId unless `sort` says
     otherwise; with `count=true`, how many match. Scope `leads:read`."""
-    parsed = parse_criteria(criteria.as_body() if criteria else None)
+    parsed = parse_criteria(criteria.sent() if criteria else None)
     if count:
-        return LeadCount(count=leadstate.count(account, parsed))
-    return leadstate.search(account, parsed, page=page, max_rows=maxRows, sort=sort)
+        return LeadCount(count=leads.count(account, parsed))
+    return leads.search(account, parsed, page=page, max_rows=maxRows, sort=sort)
 
 
 @router.post(
@@ -127,15 +132,14 @@ def search_for_campaign_leads(
 def upload_search_criteria_for_campaign_leads(
     key: ReadKey,
     account: AccountId,
-    leadstate: Leadstate,
+    leads: LeadsDep,
     query: Annotated[PhoneListQuery, Depends(phone_list_body)],
     page: Page = 0,
     maxRows: MaxRows = 100,
 ) -> Any:
     """Leads whose phone is in `phoneList` (digits compared), optionally within
     `campaignIds`; or a multipart `file` of one phone per line. Scope `leads:read`."""
-    criteria = parse_criteria(query.criteria_body())
-    return leadstate.search(account, criteria, page=page, max_rows=maxRows)
+    return leads.search(account, query.criteria(), page=page, max_rows=maxRows)
 
 
 @router.put(
@@ -155,7 +159,7 @@ def upload_search_criteria_for_campaign_leads(
 def perform_lead_action(
     key: ActionKey,
     account: AccountId,
-    leadstate: Leadstate,
+    actions: ActionsDep,
     meta: RequestMeta,
     request: Request,
     leadAction: Annotated[LeadAction, Query(description="The action (SPEC §2).")],
@@ -166,17 +170,18 @@ def perform_lead_action(
     before anything changes. Scope `leads:write`; DELETE_LEADS needs `leads:delete` and
     EMAIL_LEADS `leads:export`."""
     manager = body or LeadManagerRequest()
-    result = leadstate.perform_action(
-        account, leadAction.value, manager.param_map(), manager.criteria_body(), meta
+    params = parse_params(leadAction, manager.param_map())
+    result = actions.perform_action(
+        account, leadAction, params, parse_criteria(manager.criteria_body()), meta
     )
     if isinstance(result, dict):
         location = request.url_for("get_job", accountId=str(account), jobId=result["jobId"])
         return JSONResponse(
-            JobAccepted.of_job(result).wire(),
+            JobAccepted.model_validate(job_accepted(result)).wire(),
             status_code=202,
             headers={"Location": location.path},
         )
-    return LeadActionResult.of(result)
+    return LeadActionResult.model_validate(action_result(result))
 
 
 @router.get(
@@ -185,9 +190,9 @@ def perform_lead_action(
     summary="Every lead state",
     response_model=list[LeadState],
 )
-def get_lead_states(key: ReadKey, account: AccountId, leadstate: Leadstate) -> list[str]:
+def get_lead_states(key: ReadKey, account: AccountId, leads: LeadsDep) -> list[str]:
     """The lead states, hyphen spelling. Scope `leads:read`."""
-    return leadstate.lead_states()
+    return leads.lead_states()
 
 
 @router.get(
@@ -196,9 +201,9 @@ def get_lead_states(key: ReadKey, account: AccountId, leadstate: Leadstate) -> l
     summary="Every system disposition",
     response_model=list[DispositionText],
 )
-def get_system_dispositions(key: ReadKey, account: AccountId, leadstate: Leadstate) -> list[str]:
+def get_system_dispositions(key: ReadKey, account: AccountId, leads: LeadsDep) -> list[str]:
     """The system dispositions of a pass. Scope `leads:read`."""
-    return leadstate.system_dispositions()
+    return leads.system_dispositions()
 
 
 @router.get(
@@ -211,7 +216,7 @@ def get_system_dispositions(key: ReadKey, account: AccountId, leadstate: Leadsta
 def get_campaign_lead(
     key: LeadReaderKey,
     account: AccountId,
-    leadstate: Leadstate,
+    leads: LeadsDep,
     leadId: LeadIdPath,
     version: Annotated[
         int | None, Query(ge=1, le=INT32_MAX, description="Rebuild at this event version.")
@@ -220,7 +225,7 @@ def get_campaign_lead(
 ) -> dict[str, Any]:
     """The lead's current view; with `version` or `asOf`, rebuilt from its events at that
     point (audit). Scope `leads:read`, plus `audit:read` for `version`/`asOf`."""
-    return leadstate.get_lead(account, leadId, version=version, as_of=parse_as_of(asOf))
+    return leads.get_lead(account, leadId, version=version, as_of=parse_as_of(asOf))
 
 
 @router.patch(
@@ -233,7 +238,7 @@ def get_campaign_lead(
 def patch_campaign_lead(
     key: WriteKey,
     account: AccountId,
-    leadstate: Leadstate,
+    leads: LeadsDep,
     meta: RequestMeta,
     leadId: LeadIdPath,
     lead: Annotated[CampaignLead, Body()],
@@ -245,11 +250,11 @@ def patch_campaign_lead(
     """Change the contact fields, `leadPriority`, `maxPasses`, `leadTimezone` or `callerId`
     sent; the others stay. Any other field (state, passes, suppression, ids...) is a 400
     naming it and the action that changes it. Scope `leads:write`."""
-    return leadstate.edit_lead(
+    return leads.edit_lead(
         account,
         leadId,
         campaignId,
-        lead.changes(),
+        parse_edit(lead.sent()),
         meta,
         list_id=listId,
         time_zone_option=timezoneOption,
@@ -267,7 +272,7 @@ def patch_campaign_lead(
 def update_campaign_lead(
     key: WriteKey,
     account: AccountId,
-    leadstate: Leadstate,
+    leads: LeadsDep,
     meta: RequestMeta,
     leadId: LeadIdPath,
     lead: Annotated[CampaignLead, Body()],
@@ -277,11 +282,11 @@ def update_campaign_lead(
     duplicateHandling: DuplicateHandlingQuery = None,
 ) -> dict[str, Any]:
     """As PATCH, but contact fields not sent are cleared. Scope `leads:write`."""
-    return leadstate.edit_lead(
+    return leads.edit_lead(
         account,
         leadId,
         campaignId,
-        lead.changes(),
+        parse_edit(lead.sent()),
         meta,
         replace=True,
         list_id=listId,

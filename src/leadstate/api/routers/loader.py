@@ -7,15 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path
 
 from leadstate.api.auth import API_PREFIX, WriteKey
-from leadstate.api.deps import AccountId, Leadstate, RequestMeta
+from leadstate.api.bodies import LeadListProcessingRequest
+from leadstate.api.deps import AccountId, LoadingDep, RequestMeta
 from leadstate.api.errors import ApiError
 from leadstate.api.routers import API_ERRORS
-from leadstate.api.schemas import (
-    INT32_MAX,
-    LeadListProcessingRequest,
-    LeadListProcessingResult,
-)
-from leadstate.loader import LoadRequest
+from leadstate.api.schemas import INT32_MAX, LeadListProcessingResult
+from leadstate.application.views import load_result
+from leadstate.requests.loads import parse_load_request
 
 router = APIRouter(prefix=f"{API_PREFIX}/campaigns", tags=["Leads"], responses=API_ERRORS)
 
@@ -32,7 +30,7 @@ CampaignIdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="The campai
 def load_direct_leads(
     key: WriteKey,
     account: AccountId,
-    leadstate: Leadstate,
+    loading: LoadingDep,
     meta: RequestMeta,
     campaignId: CampaignIdPath,
     request: Annotated[LeadListProcessingRequest, Body()],
@@ -41,10 +39,10 @@ def load_direct_leads(
     rows load READY (PAUSED with `listState` PAUSED), bad rows come back in
     `rejectedRows` with the reason. More leads than the server takes per request (10,000
     by default) is a 413. Scope `leads:write`."""
-    limit = leadstate.settings.max_load_leads
+    limit = loading.max_load_leads
     if len(request.uploadLeads) > limit:
         raise ApiError(413, f"at most {limit} leads per request; got {len(request.uploadLeads)}")
-    load = LoadRequest.from_options(
+    load = parse_load_request(
         request.uploadLeads,
         description=request.description,
         duplicate_handling=request.duplicateHandling,
@@ -53,4 +51,5 @@ def load_direct_leads(
         list_state=request.listState,
         list_id=request.listId,
     )
-    return LeadListProcessingResult.of(leadstate.load_leads(account, campaignId, load, meta))
+    result = loading.load_leads(account, campaignId, load, meta)
+    return LeadListProcessingResult.model_validate(load_result(result))

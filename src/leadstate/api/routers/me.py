@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from leadstate.api.auth import ME_PATH, AnyKey, require_scope
-from leadstate.api.deps import Leadstate
+from leadstate.api.deps import KeysDep
 from leadstate.api.routers import API_ERRORS
 from leadstate.api.schemas import ApiKeyView
+from leadstate.application import views
 
 router = APIRouter(tags=["Keys"], responses=API_ERRORS)
 
@@ -17,7 +18,7 @@ router = APIRouter(tags=["Keys"], responses=API_ERRORS)
 @router.get(ME_PATH, operation_id="getMe", summary="The calling key", response_model=ApiKeyView)
 def get_me(
     key: AnyKey,
-    leadstate: Leadstate,
+    api_keys: KeysDep,
     keyId: Annotated[
         str | None, Query(max_length=64, description="Another key's id (scope `admin`).")
     ] = None,
@@ -25,6 +26,6 @@ def get_me(
     """The calling key's id, accounts and scopes; any valid key may ask about itself.
     With `keyId` naming another key, scope `admin`."""
     if keyId is None or keyId == key.key_id:
-        return ApiKeyView.of(key)
+        return ApiKeyView.model_validate(views.api_key(key))
     require_scope(key, "admin")
-    return ApiKeyView.of(leadstate.api_keys.get(keyId))
+    return ApiKeyView.model_validate(views.api_key(api_keys.get(keyId)))

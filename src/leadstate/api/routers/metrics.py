@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from leadstate import metrics
-from leadstate.application import LeadstateApp
+from leadstate.application.bootstrap import Leadstate
 
 router = APIRouter(tags=["Health"])
 
@@ -23,6 +25,15 @@ async def get_metrics(request: Request) -> Response:
     process), and from the shared database: projection positions and lag, bulk jobs and
     their leads, the export outbox and stored idempotency records."""
     app = getattr(request.state, "leadstate", None)
-    leadstate = app if isinstance(app, LeadstateApp) else None
-    text = await run_in_threadpool(metrics.render, leadstate)
-    return Response(content=text, media_type=metrics.CONTENT_TYPE)
+    figures = None
+    if isinstance(app, Leadstate):
+        figures = await run_in_threadpool(_figures, app)
+    return Response(content=metrics.render(figures), media_type=metrics.CONTENT_TYPE)
+
+
+def _figures(leadstate: Leadstate) -> dict[str, Any]:
+    return {
+        **leadstate.read_models.figures(),
+        "outbox": leadstate.outbox.by_status(),
+        "idempotency": leadstate.idempotency.count(),
+    }

@@ -1,0 +1,139 @@
+"""Follows the asynchronous read models (`projections.follower`) in one process at a time.
+
+Leadership is a lease (`ls_leases`, renewed every pass; taken over when it lapses, at
+once when its owner is a dead process of this host). On PostgreSQL the leader also
+LISTENs on the library's channel, which every event insert NOTIFYs, so it wakes on
+commits instead of polling; on SQLite it polls the log. A read model that cannot apply
+an event stops, with the reason in `ls_projection_errors`, until a rebuild replaces it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from leadstate.application.bootstrap import Leadstate
+from leadstate.persistence.leases import new_owner
+from leadstate.projections import registry
+from leadstate.projections.follower import Follower
+from leadstate.projections.models import ASYNC_READ_MODELS, ProjectionError
+from leadstate.workers.base import Worker
+
+log = logging.getLogger("leadstate.projections")
+
+LEASE = "projection-follower"
+LEASE_SECONDS = 5.0
+POLL_SECONDS = 0.2
+STANDBY_SECONDS = 1.0
+WAKE_BACKSTOP_SECONDS = 1.5
+MAINTENANCE_SECONDS = 10.0
+
+
+class FollowerWorker(Worker):
+    """Runs the asynchronous read models in this process, when it leads."""
+
+    name = "projection-follower"
+
+    def __init__(self, leadstate: Leadstate, names: Sequence[str] = ASYNC_READ_MODELS) -> None:
+        super().__init__(poll_seconds=POLL_SECONDS)
+        self.settings = leadstate.settings
+        self.store = leadstate.store
+        self.leases = leadstate.leases
+        self.channel = str(getattr(leadstate.engine.recorder, "channel_name", "leadstate_events"))
+        self.followers = [Follower(leadstate.engine, name) for name in names]
+        self.owner = new_owner()
+        self.leading = threading.Event()
+        self.failed: dict[str, str] = {}
+        self._maintained = time.monotonic()
+        self._listener: Any = None
+
+    def _lead(self, leading: bool) -> None:
+        if leading != self.leading.is_set():
+            log.info("projection follower: %s", "following the log" if leading else "standing by")
+        if leading:
+            self.leading.set()
+        else:
+            self.leading.clear()
+            self._close_listener()
+
+    def run_once(self) -> bool:
+        """Lead and catch every followed read model up; stand by when another leads."""
+        if not self.leases.claim(LEASE, self.owner, LEASE_SECONDS):
+            self._lead(False)
+            self._stop.wait(STANDBY_SECONDS)
+            return False
+        self._lead(True)
+        self._listen()
+        total = 0
+        for follower in self.followers:
+            if follower.name in self.failed:
+                continue
+            try:
+                total += follower.catch_up(self._stop, self._renew)
+            except ProjectionError as error:
+                reason = str(error)
+                self.failed[follower.name] = reason
+                log.error("read model %s stopped: %s", follower.name, reason)
+                registry.set_error(self.store, follower.name, reason)
+        if time.monotonic() - self._maintained > MAINTENANCE_SECONDS:
+            self._maintained = time.monotonic()
+            registry.drop_retired(self.store)
+        return total > 0
+
+    def _renew(self) -> None:
+        if not self.leases.claim(LEASE, self.owner, LEASE_SECONDS):
+            self._lead(False)
+            raise RuntimeError("another process took the follower lease over")
+
+    # -- waking ------------------------------------------------------------------------
+
+    def _listen(self) -> None:
+        """PostgreSQL: a connection LISTENing on the log's channel (commits wake us)."""
+        if self._listener is not None or not self.settings.is_postgres:
+            return
+        import psycopg
+
+        connection = psycopg.connect(self.settings.db, autocommit=True)
+        connection.execute(f'LISTEN "{self.channel}"')
+        self._listener = connection
+
+    def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            try:
+                listener.close()
+            except Exception:
+                log.debug("closing the LISTEN connection failed", exc_info=True)
+
+    def idle(self, seconds: float) -> None:
+        """Wait for a commit (PostgreSQL) or the poll interval (SQLite)."""
+        if self._listener is None:
+            super().idle(seconds)
+            return
+        try:
+            for _ in self._listener.notifies(timeout=WAKE_BACKSTOP_SECONDS, stop_after=1):
+                pass
+        except Exception:
+            self._close_listener()
+            raise
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop following (the lease is given up)."""
+        self._stop.set()
+        if self._listener is not None:
+            try:  # wake the LISTEN wait now rather than at its backstop timeout
+                with self.store.write() as cur:
+                    cur.execute(f'NOTIFY "{self.channel}"')
+            except Exception:
+                log.debug("could not wake the follower", exc_info=True)
+        super().stop(timeout)
+
+    def stopped(self) -> None:
+        """Give the lease and the LISTEN connection up."""
+        self._close_listener()
+        if self.leading.is_set():
+            self.leases.release(LEASE, self.owner)
+        self.leading.clear()
