@@ -9,6 +9,7 @@ import pytest
 from leadstate.application.bootstrap import Leadstate
 from leadstate.domain import InvalidRequest, NotFound
 from leadstate.requests.criteria import parse_criteria
+from leadstate.requests.edits import parse_edit
 from tests.integration._support import (
     ACCOUNT,
     CAMPAIGN,
@@ -110,7 +111,7 @@ def test_another_accounts_lead_cannot_be_read_or_edited(app: Leadstate, theirs: 
     with pytest.raises(NotFound):
         app.leads.get_lead(ACCOUNT, theirs.lead_id, as_of=at("2100-01-01T00:00:00+00:00"))
     with pytest.raises(NotFound):
-        app.leads.edit_lead(ACCOUNT, theirs.lead_id, None, {"firstName": "Hijacked"}, meta())
+        app.leads.edit_lead(ACCOUNT, theirs.lead_id, parse_edit({"firstName": "Hijacked"}), meta())
     assert raw_row(app, theirs.lead_id) == theirs.row
     assert lead(app, theirs.lead_id, account=OTHER_ACCOUNT)["firstName"] == "Twin"
 

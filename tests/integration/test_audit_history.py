@@ -12,6 +12,7 @@ from leadstate.application.bootstrap import Leadstate
 from leadstate.domain import Lead, NotFound
 from leadstate.projections import lead_search
 from leadstate.requests.calls import parse_dial_attempt
+from leadstate.requests.edits import parse_edit
 from tests.integration._support import (
     ACCOUNT,
     CAMPAIGN,
@@ -104,7 +105,9 @@ class Journey:
 
     def run(self) -> None:
         app = self.app
-        app.leads.edit_lead(ACCOUNT, self.lead_id, None, {"firstName": "Augusta"}, meta(when(1)))
+        app.leads.edit_lead(
+            ACCOUNT, self.lead_id, parse_edit({"firstName": "Augusta"}), meta(when(1))
+        )
         self.types.append("Edited")
         self.record(1)
         self.action(
@@ -228,7 +231,7 @@ def test_history_shows_personal_data_as_erased_once_the_lead_is_deleted(
     app: Leadstate,
 ) -> None:
     lead_id = load(app, [row(firstName="Grace", city="Arlington")], when=when(0)).lead_ids[0]
-    app.leads.edit_lead(ACCOUNT, lead_id, None, {"lastName": "Hopper"}, meta(when(1)))
+    app.leads.edit_lead(ACCOUNT, lead_id, parse_edit({"lastName": "Hopper"}), meta(when(1)))
 
     before = app.audit.lead_history(ACCOUNT, lead_id)
     assert before[0]["data"]["contact"]["firstName"] == "Grace"

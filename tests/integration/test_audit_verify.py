@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from leadstate.application.bootstrap import Leadstate
+from leadstate.requests.edits import parse_edit
 from leadstate.settings import Settings
 from leadstate.workers.jobs import JobRunner
 from tests.backends import start_following, stop_following, wired
@@ -55,7 +56,7 @@ def busy_log(app: Leadstate) -> list[int]:
         },
     )
     app.leads.set_campaign_settings(ACCOUNT, CAMPAIGN, 5, 10, "test")
-    app.leads.edit_lead(ACCOUNT, first[16], None, {"city": "Paris"}, meta())
+    app.leads.edit_lead(ACCOUNT, first[16], parse_edit({"city": "Paris"}), meta())
     job = app.actions.submit_job(
         ACCOUNT, *wired("PAUSE_LEADS", {}, {"leadIds": first[20:30]}), meta()
     )

@@ -12,6 +12,8 @@ import pytest
 from leadstate.application.bootstrap import Leadstate
 from leadstate.application.views import ERASED_VALUE
 from leadstate.domain import Lead, NotFound
+from leadstate.domain.edits import EditOptions
+from leadstate.requests.edits import parse_edit
 from leadstate.settings import Settings
 from tests.backends import PG_URL, open_service
 from tests.integration._support import (
@@ -122,7 +124,7 @@ def test_a_deleted_leads_personal_data_is_nowhere_in_the_database(
         ],
     ).lead_ids
     # A life before deletion: edits (events with contact data), passes, searches.
-    app.leads.edit_lead(ACCOUNT, victim_id, None, {"address1": victim.edited_address}, meta())
+    app.leads.edit_lead(ACCOUNT, victim_id, parse_edit({"address1": victim.edited_address}), meta())
     act(app, "MANUAL_LEADS", {"leadIds": [victim_id]}, {"PASS_DISPOSITION": "NA", "REQUEUE": True})
     act(app, "SUPPRESS_LEADS", {"firstName": victim.fields["firstName"]})
     assert ids(app, {"leadPhoneNum": victim.phone}) == [victim_id]
@@ -192,7 +194,13 @@ def test_the_history_of_a_deleted_lead_shows_its_actions_with_personal_fields_er
     victim = Victim()
     victim_id = load(app, [row(phone=victim.phone) | victim.fields]).lead_ids[0]
     act(app, "PAUSE_LEADS", {"leadIds": [victim_id]})
-    app.leads.edit_lead(ACCOUNT, victim_id, CAMPAIGN, {"address1": victim.edited_address}, meta())
+    app.leads.edit_lead(
+        ACCOUNT,
+        victim_id,
+        parse_edit({"address1": victim.edited_address}),
+        meta(),
+        EditOptions(campaign_id=CAMPAIGN),
+    )
     before = app.leads.get_lead(ACCOUNT, victim_id, version=2)
     assert (before["leadState"], before["firstName"]) == ("PAUSED", victim.fields["firstName"])
 

@@ -12,6 +12,7 @@ from leadstate.domain import InvalidRequest
 from leadstate.domain.criteria import TEXT_FIELDS
 from leadstate.projections import lead_search
 from leadstate.requests.criteria import parse_criteria
+from leadstate.requests.edits import parse_edit
 from tests.integration._support import (
     ACCOUNT,
     CAMPAIGN,
@@ -387,7 +388,7 @@ def test_search_right_after_each_command_sees_it(app: Leadstate) -> None:
     act(app, "PAUSE_LEADS", {"leadIds": [rye]})
     assert ids(app, {"leadStates": ["PAUSED"]}) == [rye]
 
-    app.leads.edit_lead(ACCOUNT, wheat, None, {"firstName": "Spelt"}, meta())
+    app.leads.edit_lead(ACCOUNT, wheat, parse_edit({"firstName": "Spelt"}), meta())
     assert ids(app, {"firstName": "spelt"}) == [wheat]
     assert ids(app, {"firstName": "wheat"}) == []
 

@@ -29,6 +29,7 @@ from leadstate.application.views import ActionResult
 from leadstate.domain import Lead, Meta, NotFound
 from leadstate.projections import lead_search
 from leadstate.requests.criteria import parse_criteria
+from leadstate.requests.edits import parse_edit
 from leadstate.requests.loads import parse_load_request
 from leadstate.settings import Settings
 from tests.backends import open_service, wired
@@ -679,9 +680,9 @@ class LeadActionsMachine(RuleBasedStateMachine):
         account = ref.account_id
         if ref.deleted:
             with pytest.raises(NotFound):
-                self.app.leads.edit_lead(account, ref.lead_id, None, changes, meta)
+                self.app.leads.edit_lead(account, ref.lead_id, parse_edit(changes), meta)
             return
-        view = self.app.leads.edit_lead(account, ref.lead_id, None, changes, meta)
+        view = self.app.leads.edit_lead(account, ref.lead_id, parse_edit(changes), meta)
         ref.first_name = name
         ref.phone = changes.get("leadPhone", ref.phone)
         ref.priority = changes.get("leadPriority", ref.priority)

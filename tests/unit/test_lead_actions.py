@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from leadstate.domain import InvalidRequest, LeadAction, LeadState, Skipped
+from leadstate.requests.edits import parse_edit
 from leadstate.requests.params import parse_params
 from tests.unit.support import (
     EVERY_STATE,
@@ -267,7 +268,7 @@ def test_edit_of_a_deleted_lead_is_skipped() -> None:
     act(lead, LeadAction.DELETE_LEADS)
 
     with pytest.raises(Skipped):
-        lead.edit({"firstName": "Eve"}, meta())
+        lead.edit(parse_edit({"firstName": "Eve"}), meta())
 
 
 # -- MANUAL_LEADS ------------------------------------------------------------------------
@@ -565,7 +566,9 @@ def test_email_and_dialer_refresh_never_change_a_lead(
 def test_edit_changes_contact_and_settings_in_one_event() -> None:
     lead = new_lead()
 
-    changed = lead.edit({"firstName": "Grace", "leadPriority": 9, "maxPasses": 2}, meta())
+    changed = lead.edit(
+        parse_edit({"firstName": "Grace", "leadPriority": 9, "maxPasses": 2}), meta()
+    )
 
     assert changed is True
     assert lead.contact["firstName"] == "Grace"
@@ -576,7 +579,10 @@ def test_edit_changes_contact_and_settings_in_one_event() -> None:
 def test_edit_with_the_current_values_is_a_no_op() -> None:
     lead = new_lead()
 
-    assert lead.edit({"firstName": "Ada", "leadPriority": 5, "midName": None}, meta()) is False
+    assert (
+        lead.edit(parse_edit({"firstName": "Ada", "leadPriority": 5, "midName": None}), meta())
+        is False
+    )
     assert lead.pending_events == []
 
 
@@ -600,13 +606,13 @@ def test_edit_of_a_field_an_edit_cannot_change_is_refused_naming_what_to_use(
     lead = new_lead()
 
     with pytest.raises(InvalidRequest, match=f"cannot edit {field} .*{instead}"):
-        lead.edit({field: 1, "firstName": "Ada"}, meta())
+        lead.edit(parse_edit({field: 1, "firstName": "Ada"}), meta())
     assert lead.pending_events == []
 
 
 def test_edit_of_the_phone_changes_the_compared_phone() -> None:
     lead = new_lead()
 
-    lead.edit({"leadPhone": "1-555-010-0002"}, meta())
+    lead.edit(parse_edit({"leadPhone": "1-555-010-0002"}), meta())
 
     assert lead.phone == "5550100002"

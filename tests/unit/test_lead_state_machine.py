@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from leadstate.domain import Lead, LeadAction, LeadState, Skipped
 from leadstate.projections import lead_search
+from leadstate.requests.edits import parse_edit
 from leadstate.requests.params import parse_params
 from tests.unit.support import (
     ENVELOPE,
@@ -193,7 +194,7 @@ def test_rebuilding_from_the_events_gives_the_same_lead(
                 action, params = COMMANDS[arg]
                 lead.apply(action, parse_params(action, params), at)
             elif kind == "edit":
-                lead.edit({"firstName": arg, "leadPriority": len(arg)}, at)
+                lead.edit(parse_edit({"firstName": arg, "leadPriority": len(arg)}), at)
             else:
                 lead.transition(1000, at)
         except Skipped:
@@ -224,7 +225,7 @@ def test_the_read_model_row_of_a_lead_is_a_snapshot_of_it(
                 action, params = COMMANDS[arg]
                 lead.apply(action, parse_params(action, params), at)
             elif kind == "edit":
-                lead.edit({"firstName": arg, "maxPasses": len(arg)}, at)
+                lead.edit(parse_edit({"firstName": arg, "maxPasses": len(arg)}), at)
             elif kind == "transition":
                 lead.transition(1000, at)
         except Skipped:

@@ -22,6 +22,7 @@ from leadstate.domain import (
     NotFound,
 )
 from leadstate.domain.criteria import SearchCriteria
+from leadstate.domain.edits import EditOptions, LeadEdit
 from leadstate.persistence.apikeys import ApiKeys
 from leadstate.persistence.base import GuardFailed
 from leadstate.persistence.engine import Engine
@@ -175,35 +176,31 @@ class Leads:
         self,
         account_id: int,
         lead_id: int,
-        campaign_id: int | None,
-        changes: dict[str, Any],
+        edit: LeadEdit,
         meta: Meta,
+        options: EditOptions = EditOptions(),
         *,
         replace: bool = False,
-        list_id: int | None = None,
-        time_zone_option: str | None = None,
-        duplicate_handling: str | None = None,
     ) -> dict[str, Any]:
         """Edit a lead's contact fields and settings (PUT replaces, PATCH merges).
 
-        `campaign_id` and `list_id`, when given, must be the lead's (an edit moves no
-        lead); `time_zone_option` NOT_APPLICABLE clears its time zone; with
+        The options' `campaign_id` and `list_id`, when given, must be the lead's (an
+        edit moves no lead); `time_zone_option` NOT_APPLICABLE clears its time zone; with
         `duplicate_handling` REMOVE_ALL_EXISTING (REMOVE_FROM_LIST) a new phone another
         live lead of the campaign (list) has is a Conflict and nothing changes.
         """
-        checked = dict(changes)
+        campaign_id, list_id = options.campaign_id, options.list_id
+        time_zone_option = options.time_zone_option
+        duplicate_handling = options.duplicate_handling
+        if replace:
+            edit = edit.replacing_contact()
         if time_zone_option in ("NPA_NXX", "ZIPCODE"):
             raise InvalidRequest(
                 f"timezoneOption {time_zone_option} needs lookup data this server does not "
                 "ship yet; use EXPLICIT (send leadTimezone) or NOT_APPLICABLE (clears it)"
             )
         if time_zone_option == "NOT_APPLICABLE":
-            if checked.get("leadTimezone") is not None:
-                raise InvalidRequest(
-                    "timezoneOption NOT_APPLICABLE clears the lead's time zone: "
-                    "send no leadTimezone with it"
-                )
-            checked["leadTimezone"] = None
+            edit = edit.clearing_time_zone()
 
         def attempt() -> None:
             lead = self._live_lead(account_id, lead_id)
@@ -214,12 +211,8 @@ class Leads:
                     f"lead {lead_id} is in list {lead.list_id}, not {list_id}: an edit moves "
                     "no lead; use the lead action MOVE_TO_CAMPAIGN"
                 )
-            wanted = dict(checked)
-            if replace:
-                for name in lead_search.CONTACT_COLUMNS:
-                    wanted.setdefault(name, None)
             phone_before = lead.phone
-            lead.edit(wanted, meta)
+            lead.edit(edit, meta)
             guards = []
             if duplicate_handling in ("REMOVE_ALL_EXISTING", "REMOVE_FROM_LIST") and (
                 lead.phone and lead.phone != phone_before

@@ -4,12 +4,21 @@ instead."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from leadstate.domain.errors import InvalidRequest
 from leadstate.domain.values import CONTACT_FIELDS
 
-EDITABLE_FIELDS = (*CONTACT_FIELDS, "leadPriority", "maxPasses", "leadTimezone", "callerId")
+# The settings an edit may change: the field a request names -> the lead's attribute.
+EDITABLE_SETTINGS = {
+    "leadPriority": "lead_priority",
+    "maxPasses": "max_passes",
+    "leadTimezone": "lead_timezone",
+    "callerId": "caller_id",
+}
+EDITABLE_FIELDS = (*CONTACT_FIELDS, *EDITABLE_SETTINGS)
 
 _BY_ACTION = "a lead action changes it"
 _BY_PASS = "a dial attempt (POST .../calls) or MANUAL_LEADS changes it"
@@ -81,3 +90,41 @@ def check_edit_fields(names: Iterable[str]) -> None:
         raise InvalidRequest(
             f"cannot edit {'; '.join(problems)}. Editable fields: {', '.join(EDITABLE_FIELDS)}"
         )
+
+
+@dataclass(frozen=True)
+class EditOptions:
+    """How an edit is checked and applied (the vendor's PATCH/PUT query parameters)."""
+
+    campaign_id: int | None = None  # must be the lead's (else: not found)
+    list_id: int | None = None  # must be the lead's (an edit moves no lead)
+    time_zone_option: str | None = None  # NOT_APPLICABLE clears the lead's time zone
+    duplicate_handling: str | None = None  # REMOVE_*: refuse a phone another lead has
+
+
+@dataclass(frozen=True)
+class LeadEdit:
+    """What one edit sends: contact fields (named as a lead's contact keeps them) and
+    settings (named by the lead's attributes), each value already typed."""
+
+    contact: Mapping[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.contact) - set(CONTACT_FIELDS)
+        unknown |= set(self.settings) - set(EDITABLE_SETTINGS.values())
+        if unknown:
+            raise InvalidRequest(f"cannot edit {', '.join(sorted(unknown))}")
+
+    def replacing_contact(self) -> LeadEdit:
+        """The edit a replacement (PUT) makes: contact fields not sent are cleared."""
+        return replace(self, contact={name: self.contact.get(name) for name in CONTACT_FIELDS})
+
+    def clearing_time_zone(self) -> LeadEdit:
+        """The same edit, clearing the lead's time zone too (InvalidRequest if it sets one)."""
+        if self.settings.get("lead_timezone") is not None:
+            raise InvalidRequest(
+                "timezoneOption NOT_APPLICABLE clears the lead's time zone: "
+                "send no leadTimezone with it"
+            )
+        return replace(self, settings={**self.settings, "lead_timezone": None})

@@ -17,13 +17,12 @@ from eventsourcing.domain import Aggregate, event
 
 from leadstate.domain import rules
 from leadstate.domain.calls import DIAL_ATTEMPT, MANUAL_PASS, CallRecord, DialAttempt, dial_outcome
-from leadstate.domain.edits import check_edit_fields
+from leadstate.domain.edits import LeadEdit
 from leadstate.domain.errors import Conflict, InvalidRequest, Skipped
 from leadstate.domain.meta import Meta, is_erased
 from leadstate.domain.params import ActionParams, LeadAction
 from leadstate.domain.rules import Change
 from leadstate.domain.values import (
-    CONTACT_FIELDS,
     DIALABLE_STATES,
     LeadState,
     normalize_phone,
@@ -478,22 +477,12 @@ class Lead(Aggregate):
     def _reserve(self, agent_id: int | None, at: datetime, actor: str, correlation_id: str) -> None:
         self.pending_agent_id = agent_id
 
-    def edit(self, changes: dict[str, Any], meta: Meta) -> bool:
+    def edit(self, edit: LeadEdit, meta: Meta) -> bool:
         """Edit contact fields, `leadPriority`, `maxPasses`, `leadTimezone`, `callerId`."""
         if self.deleted:
             raise Skipped("deleted")
-        check_edit_fields(changes)
-        contact = {k: v for k, v in changes.items() if k in CONTACT_FIELDS}
-        contact = {k: v for k, v in contact.items() if self.contact.get(k) != v}
-        settings: dict[str, Any] = {}
-        for key, attr in (
-            ("leadPriority", "lead_priority"),
-            ("maxPasses", "max_passes"),
-            ("leadTimezone", "lead_timezone"),
-            ("callerId", "caller_id"),
-        ):
-            if key in changes and getattr(self, attr) != changes[key]:
-                settings[attr] = changes[key]
+        contact = {k: v for k, v in edit.contact.items() if self.contact.get(k) != v}
+        settings = {k: v for k, v in edit.settings.items() if getattr(self, k) != v}
         if not contact and not settings:
             return False
         self._edit(

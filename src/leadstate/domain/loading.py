@@ -9,7 +9,7 @@ reported and the rest load.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 DUPLICATE_HANDLING = ("RETAIN_ALL", "REMOVE_FROM_LIST", "REMOVE_ALL_EXISTING")
@@ -131,8 +131,3 @@ def reject_rows(
             result.dnc_returned += 1
     result.rejected.sort(key=lambda r: r.index)
     return kept
-
-
-def with_rows(request: LoadRequest, rows: Iterable[LoadRow | RejectedRow]) -> LoadRequest:
-    """The same request with other rows."""
-    return replace(request, rows=tuple(rows))

@@ -95,6 +95,16 @@ class IdSpaceExhaustedError(RuntimeError):
     """No more positive int32 ids can be handed out."""
 
 
+class CommitWaiter(Protocol):
+    """Waits for the next commit of events (or the timeout)."""
+
+    def wait(self, timeout: float) -> None:
+        """Return at the next commit of events, or after `timeout` seconds."""
+
+    def close(self) -> None:
+        """Give the connection up."""
+
+
 class Store(ABC):
     """Engine-specific SQL around the library's datastore."""
 
@@ -128,9 +138,12 @@ class Store(ABC):
     def script(self, sql: str) -> None:
         """Run several `;`-separated DDL statements in one transaction."""
 
-    @abstractmethod
-    def table_exists(self, table: str) -> bool:
-        """True when the (bare-named) table exists."""
+    def commit_waiter(self) -> CommitWaiter | None:
+        """A connection that wakes on each commit of events; None where the log is polled."""
+        return None
+
+    def wake_waiters(self) -> None:  # noqa: B027 - engines without commit waiters
+        """Wake every commit waiter now."""
 
     @abstractmethod
     def analyze(self, table: str) -> int:

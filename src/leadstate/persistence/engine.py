@@ -79,7 +79,9 @@ class Engine:
             self.factory = LeadstatePostgresFactory(environment)
             recorder = self.factory.application_recorder()
             assert isinstance(recorder, LeadstatePostgresRecorder)
-            self.store: Store = PostgresStore(recorder.datastore, recorder.events_table_name)
+            self.store: Store = PostgresStore(
+                recorder.datastore, recorder.events_table_name, recorder.channel_name
+            )
             recorder.store = self.store
         else:
             from leadstate.persistence.sqlite import (

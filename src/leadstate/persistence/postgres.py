@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
@@ -21,8 +22,9 @@ from eventsourcing.postgres import (
 )
 from psycopg import Cursor
 from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
 
-from leadstate.persistence.base import Changes, Store, split_sql
+from leadstate.persistence.base import Changes, CommitWaiter, Store, split_sql
 
 
 class LeadstatePostgresRecorder(PostgresApplicationRecorder):
@@ -83,6 +85,22 @@ class _RollBack(BaseException):
         self.error = error
 
 
+class _Listener:
+    """A LISTENing connection: `wait` returns at the first notification."""
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.connection = connection
+
+    def wait(self, timeout: float) -> None:
+        """Return at the next NOTIFY, or after `timeout` seconds."""
+        for _ in self.connection.notifies(timeout=timeout, stop_after=1):
+            pass
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+
 class LeadstatePostgresFactory(PostgresFactory):
     """The library's PostgreSQL factory, with our recorder."""
 
@@ -97,18 +115,26 @@ class PostgresStore(Store):
     share_lock = " FOR SHARE"
     position_column = "notification_id"
 
-    def __init__(self, datastore: PostgresDatastore, events_table: str) -> None:
+    def __init__(self, datastore: PostgresDatastore, events_table: str, channel: str) -> None:
         self.datastore = datastore
+        self.channel = channel
         self.schema = datastore.schema
         self.events_table = f'"{self.schema}"."{events_table}"'
         self.events_table_name = events_table
 
-    def table_exists(self, table: str) -> bool:
-        """True when the table exists in this schema."""
-        with self.read() as cur:
-            cur.execute("SELECT to_regclass(%s) AS t", (self.qualify(table),))
-            row = cur.fetchone()
-            return row is not None and row["t"] is not None
+    def commit_waiter(self) -> CommitWaiter:
+        """A connection of its own LISTENing on the channel every event insert NOTIFYs."""
+        pool_kwargs = self.datastore.pool.kwargs
+        assert isinstance(pool_kwargs, dict)  # the library passes a dict
+        kwargs = {k: v for k, v in pool_kwargs.items() if k != "row_factory"}
+        connection = psycopg.connect(autocommit=True, **kwargs)
+        connection.execute(SQL("LISTEN {0}").format(Identifier(self.channel)))
+        return _Listener(connection)
+
+    def wake_waiters(self) -> None:
+        """NOTIFY the channel: every commit waiter returns now."""
+        with self.write() as cur:
+            cur.execute(SQL("NOTIFY {0}").format(Identifier(self.channel)))
 
     def stream_value(self, stream_id: UUID) -> Any:
         """Stream ids are stored as UUIDs."""

@@ -250,12 +250,6 @@ class SQLiteStore(Store):
             for statement in split_sql(sql):
                 cur.execute(statement)
 
-    def table_exists(self, table: str) -> bool:
-        """True when the table exists."""
-        with self.read() as cur:
-            cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
-            return cur.fetchone() is not None
-
     def load_keys(self, ids: Sequence[UUID], cur: Any | None = None) -> dict[UUID, bytes]:
         """Keys that exist for these leads; a scan's page of many (its ids in stream
         order) in one range read of the key index."""

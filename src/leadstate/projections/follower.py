@@ -23,10 +23,6 @@ from leadstate.projections.models import ProjectionError, spec_for
 from leadstate.projections.replay import fold_upto, latest_versions
 
 
-class _Conflict(Exception):
-    """Another writer moved the position or swapped the table first."""
-
-
 class Follower:
     """Applies the log to one asynchronous read model, a page per transaction."""
 
@@ -36,7 +32,6 @@ class Follower:
         self.name = name
         self.spec = spec_for(name)
         self.page = page or min(engine.settings.rebuild_page_size, 10_000)
-        self.conflicts = 0
 
     def step(self) -> int:
         """Apply the next page; how many events it consumed (0: caught up or stopped)."""
@@ -58,21 +53,10 @@ class Follower:
                 f"{self.name} cannot fold the events at positions {first}..{top}: "
                 f"{type(error).__name__}: {error}"
             ) from error
-        ph = self.store.ph
-        try:
-            with self.store.write() as cur:
-                cur.execute(
-                    f"UPDATE {self.store.qualify('ls_projections')} SET position = {ph} "
-                    f"WHERE name = {ph} AND position = {ph} AND table_name = {ph} "
-                    "RETURNING position",
-                    (top, self.name, registration.position, registration.table_name),
-                )
-                if cur.fetchone() is None:
-                    raise _Conflict
-                self.spec.write_tail(self.store, cur, registration.table_name, aggregates)
-        except _Conflict:
-            self.conflicts += 1
-            return 0
+        with self.store.write() as cur:
+            if not registry.advance(self.store, cur, registration, top):
+                return 0  # another process moved it meanwhile (a rebuild swapped it)
+            self.spec.write_tail(self.store, cur, registration.table_name, aggregates)
         return len(page)
 
     def catch_up(

@@ -17,7 +17,6 @@ from eventsourcing.utils import get_topic
 from leadstate.domain import CONTACT_FIELDS, InvalidRequest, Lead
 from leadstate.domain.criteria import Comparison, Operator, SearchCriteria, Suppressed
 from leadstate.domain.values import text_key
-from leadstate.projections.definitions import ReadModelDef, load
 
 CONTACT_COLUMNS = {
     "title": "title",
@@ -126,11 +125,6 @@ SORTABLE = {
     "city": "city",
     "zip": "zip",
 }
-
-
-def definition() -> ReadModelDef:
-    """The SQL definition in `projections/lead_search.sql`."""
-    return load("lead_search")
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

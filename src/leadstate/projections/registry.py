@@ -82,6 +82,18 @@ def register(store: Store, name: str, version: int, table: str, position: int) -
         )
 
 
+def advance(store: Store, cur: Any, registration: Registration, position: int) -> bool:
+    """Move a read model's position on to `position`, in `cur`'s transaction; False when
+    it is no longer where `registration` saw it (its table or position changed)."""
+    ph = store.ph
+    cur.execute(
+        f"UPDATE {store.qualify('ls_projections')} SET position = {ph} "
+        f"WHERE name = {ph} AND position = {ph} AND table_name = {ph} RETURNING position",
+        (position, registration.name, registration.position, registration.table_name),
+    )
+    return cur.fetchone() is not None
+
+
 def read_generation(store: Store, cur: Any) -> int:
     """The swap generation, read with `cur`."""
     cur.execute(

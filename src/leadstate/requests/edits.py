@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadstate.domain import InvalidRequest
-from leadstate.domain.edits import check_edit_fields
+from leadstate.domain.edits import EDITABLE_SETTINGS, LeadEdit, check_edit_fields
 
 INT32_MAX = 2**31 - 1
 
@@ -20,8 +20,8 @@ def _text(key: str, value: Any) -> str | None:
     raise InvalidRequest(f"{key} must be a string")
 
 
-def parse_edit(body: Any) -> dict[str, Any]:
-    """The fields an edit sends, typed (InvalidRequest on anything an edit cannot take)."""
+def parse_edit(body: Any) -> LeadEdit:
+    """The edit a body sends, typed (InvalidRequest on anything an edit cannot take)."""
     if not isinstance(body, dict):
         raise InvalidRequest("request body: the lead's fields must be a JSON object")
     check_edit_fields(body)
@@ -45,4 +45,7 @@ def parse_edit(body: Any) -> dict[str, Any]:
         else:
             value = _text(key, value)
         out[key] = value
-    return out
+    return LeadEdit(
+        contact={k: v for k, v in out.items() if k not in EDITABLE_SETTINGS},
+        settings={EDITABLE_SETTINGS[k]: v for k, v in out.items() if k in EDITABLE_SETTINGS},
+    )

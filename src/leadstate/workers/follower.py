@@ -13,9 +13,9 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from leadstate.application.bootstrap import Leadstate
+from leadstate.persistence.base import CommitWaiter
 from leadstate.persistence.leases import new_owner
 from leadstate.projections import registry
 from leadstate.projections.follower import Follower
@@ -39,16 +39,14 @@ class FollowerWorker(Worker):
 
     def __init__(self, leadstate: Leadstate, names: Sequence[str] = ASYNC_READ_MODELS) -> None:
         super().__init__(poll_seconds=POLL_SECONDS)
-        self.settings = leadstate.settings
         self.store = leadstate.store
         self.leases = leadstate.leases
-        self.channel = str(getattr(leadstate.engine.recorder, "channel_name", "leadstate_events"))
         self.followers = [Follower(leadstate.engine, name) for name in names]
         self.owner = new_owner()
         self.leading = threading.Event()
         self.failed: dict[str, str] = {}
         self._maintained = time.monotonic()
-        self._listener: Any = None
+        self._waiter: CommitWaiter | None = None
 
     def _lead(self, leading: bool) -> None:
         if leading != self.leading.is_set():
@@ -57,7 +55,7 @@ class FollowerWorker(Worker):
             self.leading.set()
         else:
             self.leading.clear()
-            self._close_listener()
+            self._close_waiter()
 
     def run_once(self) -> bool:
         """Lead and catch every followed read model up; stand by when another leads."""
@@ -91,49 +89,42 @@ class FollowerWorker(Worker):
     # -- waking ------------------------------------------------------------------------
 
     def _listen(self) -> None:
-        """PostgreSQL: a connection LISTENing on the log's channel (commits wake us)."""
-        if self._listener is not None or not self.settings.is_postgres:
-            return
-        import psycopg
+        """Where the engine has one, a commit waiter wakes this worker on commits."""
+        if self._waiter is None:
+            self._waiter = self.store.commit_waiter()
 
-        connection = psycopg.connect(self.settings.db, autocommit=True)
-        connection.execute(f'LISTEN "{self.channel}"')
-        self._listener = connection
-
-    def _close_listener(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
+    def _close_waiter(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None:
             try:
-                listener.close()
+                waiter.close()
             except Exception:
-                log.debug("closing the LISTEN connection failed", exc_info=True)
+                log.debug("closing the commit waiter failed", exc_info=True)
 
     def idle(self, seconds: float) -> None:
-        """Wait for a commit (PostgreSQL) or the poll interval (SQLite)."""
-        if self._listener is None:
+        """Wait for a commit (where the engine signals them) or the poll interval."""
+        if self._waiter is None:
             super().idle(seconds)
             return
         try:
-            for _ in self._listener.notifies(timeout=WAKE_BACKSTOP_SECONDS, stop_after=1):
-                pass
+            self._waiter.wait(WAKE_BACKSTOP_SECONDS)
         except Exception:
-            self._close_listener()
+            self._close_waiter()
             raise
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop following (the lease is given up)."""
         self._stop.set()
-        if self._listener is not None:
-            try:  # wake the LISTEN wait now rather than at its backstop timeout
-                with self.store.write() as cur:
-                    cur.execute(f'NOTIFY "{self.channel}"')
+        if self._waiter is not None:
+            try:  # wake the wait now rather than at its backstop timeout
+                self.store.wake_waiters()
             except Exception:
                 log.debug("could not wake the follower", exc_info=True)
         super().stop(timeout)
 
     def stopped(self) -> None:
-        """Give the lease and the LISTEN connection up."""
-        self._close_listener()
+        """Give the lease and the commit waiter up."""
+        self._close_waiter()
         if self.leading.is_set():
             self.leases.release(LEASE, self.owner)
         self.leading.clear()

@@ -28,6 +28,7 @@ from leadstate.api.schemas import (
 )
 from leadstate.application.views import action_result, job_accepted
 from leadstate.domain import LeadAction, LeadState
+from leadstate.domain.edits import EditOptions
 from leadstate.requests.criteria import parse_criteria
 from leadstate.requests.edits import parse_edit
 from leadstate.requests.params import parse_params
@@ -206,6 +207,16 @@ def get_system_dispositions(key: ReadKey, account: AccountId, leads: LeadsDep) -
     return leads.system_dispositions()
 
 
+def edit_options(
+    campaignId: CampaignIdQuery = None,
+    listId: ListIdQuery = None,
+    timezoneOption: TimezoneOptionQuery = None,
+    duplicateHandling: DuplicateHandlingQuery = None,
+) -> EditOptions:
+    """The query parameters of PATCH and PUT, typed once."""
+    return EditOptions(campaignId, listId, timezoneOption, duplicateHandling)
+
+
 @router.get(
     "/{leadId}",
     operation_id="getCampaignLead",
@@ -242,24 +253,12 @@ def patch_campaign_lead(
     meta: RequestMeta,
     leadId: LeadIdPath,
     lead: Annotated[CampaignLead, Body()],
-    campaignId: CampaignIdQuery = None,
-    listId: ListIdQuery = None,
-    timezoneOption: TimezoneOptionQuery = None,
-    duplicateHandling: DuplicateHandlingQuery = None,
+    options: Annotated[EditOptions, Depends(edit_options)],
 ) -> dict[str, Any]:
     """Change the contact fields, `leadPriority`, `maxPasses`, `leadTimezone` or `callerId`
     sent; the others stay. Any other field (state, passes, suppression, ids...) is a 400
     naming it and the action that changes it. Scope `leads:write`."""
-    return leads.edit_lead(
-        account,
-        leadId,
-        campaignId,
-        parse_edit(lead.sent()),
-        meta,
-        list_id=listId,
-        time_zone_option=timezoneOption,
-        duplicate_handling=duplicateHandling,
-    )
+    return leads.edit_lead(account, leadId, parse_edit(lead.sent()), meta, options)
 
 
 @router.put(
@@ -276,20 +275,7 @@ def update_campaign_lead(
     meta: RequestMeta,
     leadId: LeadIdPath,
     lead: Annotated[CampaignLead, Body()],
-    campaignId: CampaignIdQuery = None,
-    listId: ListIdQuery = None,
-    timezoneOption: TimezoneOptionQuery = None,
-    duplicateHandling: DuplicateHandlingQuery = None,
+    options: Annotated[EditOptions, Depends(edit_options)],
 ) -> dict[str, Any]:
     """As PATCH, but contact fields not sent are cleared. Scope `leads:write`."""
-    return leads.edit_lead(
-        account,
-        leadId,
-        campaignId,
-        parse_edit(lead.sent()),
-        meta,
-        replace=True,
-        list_id=listId,
-        time_zone_option=timezoneOption,
-        duplicate_handling=duplicateHandling,
-    )
+    return leads.edit_lead(account, leadId, parse_edit(lead.sent()), meta, options, replace=True)
