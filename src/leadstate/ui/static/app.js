@@ -6,7 +6,7 @@ import { showDashboard, wireDashboard } from "./dashboard.js";
 import { wireDialog } from "./dialog.js";
 import { $, $$, clear, h } from "./dom.js";
 import { showLead } from "./lead.js";
-import { resetResults, wireSearch } from "./search.js";
+import { resetResults, searchFormCriteria, wireSearch } from "./search.js";
 import { STORE, describeError, showView, state } from "./state.js";
 
 async function route() {
@@ -171,7 +171,7 @@ function wire() {
   $("#switch-account").addEventListener("click", () => { location.hash = "#/account"; });
   wireSearch();
   wireDialog();
-  wireDashboard();
+  wireDashboard({ searchLeads: searchFormCriteria });
   window.addEventListener("hashchange", route);
 }
 

@@ -2,8 +2,10 @@
 
 import { ApiError } from "./api.js";
 import { $, $$, clear, h, plural, svg } from "./dom.js";
-import { clearSelection, readCriteria, runSearch } from "./search.js";
 import { LEAD_STATES, describeError, showView, state } from "./state.js";
+
+/** Runs the leads view's search of what its form says; given by `wireDashboard`. */
+let searchLeads = () => {};
 
 // -- dashboard -----------------------------------------------------------------------
 
@@ -118,10 +120,7 @@ function showLeadsOf(campaignId, leadState) {
     if (box) box.checked = true;
   }
   location.hash = "#/leads";
-  state.criteria = readCriteria();
-  state.page = 0;
-  clearSelection();
-  runSearch({ keepFocus: false });
+  searchLeads();
 }
 
 function renderChart(campaignId, counts, suppressed, source) {
@@ -169,8 +168,11 @@ function renderChart(campaignId, counts, suppressed, source) {
   chart.append(chartSvg);
 }
 
-
-/** Connects the dashboard's form (once, at start). */
-export function wireDashboard() {
+/**
+ * Connects the dashboard's form (once, at start).
+ * @param {{searchLeads: function(): void}} hooks how to search what the leads view's form says
+ */
+export function wireDashboard({ searchLeads: search }) {
+  searchLeads = search;
   $("#dash-form").addEventListener("submit", loadDashboard);
 }

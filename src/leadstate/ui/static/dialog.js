@@ -321,7 +321,6 @@ function startJob(job, def, describe, after) {
   setTimeout(poll, JOB_POLL_MS);
 }
 
-
 /** Connects the dialog's form and buttons (once, at start). */
 export function wireDialog() {
   $("#action-form").addEventListener("submit", submitActionForm);

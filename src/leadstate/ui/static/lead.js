@@ -93,17 +93,20 @@ export async function showLead(leadId, { focus = true } = {}) {
   body.append(historySection);
 }
 
-/** What the lead view does around an action taken from it: show the lead again. */
-function afterLeadAction(leadId) {
-  const refresh = () => {
-    if (location.hash !== `#/lead/${leadId}`) return;
-    showLead(leadId, { focus: false }).then(() => {
-      const again = $("#lead-action-open");
-      if (again) again.focus();
-    });
-  };
-  return { started() {}, done: refresh, closed() {} };
-}
+/** What the lead view does around an action taken from it: show the open lead again. */
+const AFTER_LEAD = {
+  started() {},
+  done() {
+    const match = /^#\/lead\/(\d+)$/.exec(location.hash);
+    if (match) {
+      showLead(Number(match[1]), { focus: false }).then(() => {
+        const again = $("#lead-action-open");
+        if (again) again.focus();
+      });
+    }
+  },
+  closed() {},
+};
 
 function leadActionPicker(lead) {
   const select = h("select", { id: "lead-action" },
@@ -116,7 +119,7 @@ function leadActionPicker(lead) {
     onclick: () => {
       const def = ACTION_BY_NAME[select.value];
       openActionDialog(def, { criteria: { leadIds: [lead.leadId] }, count: 1, allMatching: false, describe: () => `lead ${lead.leadId}` },
-        { after: afterLeadAction(lead.leadId), opener: open });
+        { after: AFTER_LEAD, opener: open });
     },
   }, "Act on this lead…");
   return h("div", { class: "inline-form lead-actions" },

@@ -115,6 +115,14 @@ async function submitCriteria(event) {
   await runSearch();
 }
 
+/** Searches what the form now says from the first page, focus left where it is (the dashboard's drill-down). */
+export function searchFormCriteria() {
+  state.criteria = readCriteria();
+  state.page = 0;
+  clearSelection();
+  runSearch({ keepFocus: false });
+}
+
 // -- results -------------------------------------------------------------------------
 
 export function resetResults() {
@@ -400,7 +408,6 @@ function menuKeydown(event) {
     }
   }
 }
-
 
 /** Connects the criteria form, paging, selection and the action menu (once, at start). */
 export function wireSearch() {
