@@ -363,6 +363,16 @@ class Store(ABC):
                 found[UUID(row["lead_uuid"])] = bytes(row["data_key"])
         return found
 
+    def load_keys_between(self, first: UUID, last: UUID, cur: Any) -> dict[UUID, bytes]:
+        """Every key from stream `first` to `last` (a scan's page of consecutive streams:
+        one range read of the key index instead of lookups)."""
+        cur.execute(
+            f"SELECT lead_uuid, data_key FROM {self.qualify('ls_lead_keys')} "
+            f"WHERE lead_uuid >= {self.ph} AND lead_uuid <= {self.ph}",
+            (first.hex, last.hex),
+        )
+        return {UUID(r["lead_uuid"]): bytes(r["data_key"]) for r in cur.fetchall()}
+
     def store_keys(self, keys: dict[UUID, bytes]) -> None:
         """Insert new data keys (an existing key is never replaced)."""
         with self.write() as cur:

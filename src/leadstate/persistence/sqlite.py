@@ -250,17 +250,6 @@ class SQLiteStore(Store):
             for statement in split_sql(sql):
                 cur.execute(statement)
 
-    def load_keys(self, ids: Sequence[UUID], cur: Any | None = None) -> dict[UUID, bytes]:
-        """Keys that exist for these leads; a scan's page of many (its ids in stream
-        order) in one range read of the key index."""
-        if cur is None or len(ids) <= 500:
-            return super().load_keys(ids, cur)
-        cur.execute(
-            "SELECT lead_uuid, data_key FROM ls_lead_keys WHERE lead_uuid >= ? AND lead_uuid <= ?",
-            (min(ids).hex, max(ids).hex),
-        )
-        return {UUID(r["lead_uuid"]): bytes(r["data_key"]) for r in cur.fetchall()}
-
     def stream_value(self, stream_id: UUID) -> Any:
         """Stream ids are stored as hex text."""
         return stream_id.hex

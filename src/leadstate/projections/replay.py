@@ -96,6 +96,14 @@ class PageKeys(Keyring):
         when given (inside a transaction that must not take a second connection)."""
         self._page = self.store.load_keys(ids, cur) if ids else {}
 
+    def load_scan_page(self, ids: Sequence[UUID]) -> None:
+        """The same for a scan's page of consecutive streams: one range read."""
+        if not ids:
+            self._page = {}
+            return
+        with self.store.read() as cur:
+            self._page = self.store.load_keys_between(min(ids), max(ids), cur)
+
     def get(self, lead_uuid: UUID) -> bytes | None:
         """The key of a lead of the current page."""
         return self._page.get(lead_uuid)

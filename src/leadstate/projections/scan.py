@@ -53,7 +53,7 @@ def scan_part(
     ):
         check()
         if is_lead:
-            keys.load_page([UUID(str(s[0][1].originator_id)) for s in streams.streams])
+            keys.load_scan_page([UUID(str(s[0][1].originator_id)) for s in streams.streams])
         aggregates = [fold(mapper, [e for _p, e in stream]) for stream in streams.streams]
         done += streams.events
         with store.write() as cur:

@@ -237,7 +237,7 @@ class Verifier:
             self.on_progress(0, horizon)
         mapper, keys = page_mapper(self.engine.mapper, store)
         for page in scan_streams(store, horizon=horizon, after="", prefix="", page=self.page):
-            keys.load_page([UUID(str(stream[0][1].originator_id)) for stream in page.streams])
+            keys.load_scan_page([UUID(str(stream[0][1].originator_id)) for stream in page.streams])
             expected: dict[str, dict[Any, tuple[Any, ...] | None]] = {
                 s.name: {} for s in self.table_specs
             }
