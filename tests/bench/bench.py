@@ -30,7 +30,7 @@ from leadstate.persistence.engine import library_env
 from leadstate.requests.criteria import parse_criteria
 from leadstate.requests.loads import parse_load_request
 from leadstate.settings import Settings
-from leadstate.workers.jobs import JobRunner
+from leadstate.workers.start import job_runner
 from tests.backends import open_service, wired
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -121,7 +121,7 @@ def bench_bulk(backend: str, n: int, rows: list[Row]) -> None:
         job = app.actions.submit_job(
             1, *wired("CANCEL_LEADS", {}, {"campaignIds": [1]}), Meta.now("bench")
         )
-        runner = JobRunner(app)
+        runner = job_runner(app)
         started = time.perf_counter()
         runner.run_job(job["jobId"])
         ours = n / (time.perf_counter() - started)

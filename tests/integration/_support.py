@@ -114,4 +114,4 @@ def raw_row(app: Leadstate, lead_id: int) -> dict[str, Any] | None:
         found = cur.fetchone()
     if found is None:
         return None
-    return dict(found) if isinstance(found, dict) else dict(zip(found.keys(), found, strict=True))
+    return dict(found)

@@ -10,7 +10,7 @@ from typing import Any
 from leadstate.application.bootstrap import Leadstate
 from leadstate.requests.edits import parse_edit
 from leadstate.settings import Settings
-from leadstate.workers.jobs import JobRunner
+from leadstate.workers.start import job_runner
 from tests.backends import start_following, stop_following, wired
 from tests.integration._support import ACCOUNT, CAMPAIGN, OTHER_CAMPAIGN, act, load, meta, row
 
@@ -60,7 +60,7 @@ def busy_log(app: Leadstate) -> list[int]:
     job = app.actions.submit_job(
         ACCOUNT, *wired("PAUSE_LEADS", {}, {"leadIds": first[20:30]}), meta()
     )
-    JobRunner(app).run_job(job["jobId"])
+    job_runner(app).run_job(job["jobId"])
     assert app.actions.get_job(ACCOUNT, job["jobId"])["status"] == "done"
     worker = start_following(app)
     assert app.read_models.wait_for_projections(app.store.max_position(), 30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from leadstate.application.bootstrap import Leadstate
-from leadstate.workers.jobs import JobRunner
+from leadstate.workers.start import job_runner
 from tests.backends import wired
 from tests.integration._support import CAMPAIGN, OTHER_CAMPAIGN, act, lead, load, meta, row
 
@@ -27,7 +27,7 @@ def test_job_decides_each_lead_on_its_state_when_processed(
     )
     act(app, "CANCEL_LEADS", {"leadIds": [cancelled]})
 
-    assert JobRunner(app).run_pending() == 1
+    assert job_runner(app).run_pending() == 1
 
     done = app.actions.get_job(1, job["jobId"])
     assert done["status"] == "done"
@@ -52,7 +52,7 @@ def test_job_resumes_after_last_committed_batch(make_app: Callable[..., Leadstat
     assert app.actions.get_job(1, job["jobId"])["processed"] == 3
     # A second process picks the job up where the first stopped.
     other = make_app(batch_size=3)
-    JobRunner(other).run_pending()
+    job_runner(other).run_pending()
     assert app.actions.get_job(1, job["jobId"])["status"] == "done"
     assert {lead(app, i)["leadPasses"] for i in ids} == {1}
 
@@ -68,7 +68,7 @@ def test_large_selection_becomes_a_job_small_one_runs_now(
     later = app.actions.perform_action(1, *wired("PAUSE_LEADS", {}, {"leadIds": large}), meta())
     assert isinstance(later, dict) and later["status"] == "queued"
     assert lead(app, large[0])["leadState"] == "READY"
-    JobRunner(app).run_pending()
+    job_runner(app).run_pending()
     assert {lead(app, i)["leadState"] for i in large} == {"PAUSED"}
 
 
@@ -85,5 +85,5 @@ def test_one_new_list_per_job_across_resumes(make_app: Callable[..., Leadstate])
         meta(),
     )
     app.actions.run_job_batch(job["jobId"])
-    JobRunner(make_app(batch_size=2)).run_pending()
+    job_runner(make_app(batch_size=2)).run_pending()
     assert len({lead(app, i)["listId"] for i in ids}) == 1

@@ -140,11 +140,11 @@ def test_a_deleted_leads_personal_data_is_nowhere_in_the_database(
     keys = app.store.qualify("ls_lead_keys")
     with app.store.read() as cur:
         cur.execute(
-            f"SELECT COUNT(*) FROM {keys} WHERE lead_uuid = {app.store.ph}",
+            f"SELECT COUNT(*) AS n FROM {keys} WHERE lead_uuid = {app.store.ph}",
             (Lead.create_id(victim_id).hex,),
         )
         found = cur.fetchone()
-    assert (found["count"] if isinstance(found, dict) else found[0]) == 0, "the key is destroyed"
+    assert found["n"] == 0, "the key is destroyed"
     assert lead(app, live_id)["firstName"] == live_name
 
     everything = scan(settings, app, tmp_path)

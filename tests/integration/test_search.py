@@ -435,5 +435,5 @@ def test_phone_and_extern_id_searches_use_their_indexes_once_the_table_has_grown
                 f"EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE {clause} ORDER BY lead_id",
                 params,
             )
-            plan = " ".join(str(tuple(r)) for r in cur.fetchall())
+            plan = " ".join(str(tuple(r.values())) for r in cur.fetchall())
         assert "_phone" in plan or "_extern" in plan, plan

@@ -14,6 +14,7 @@ from leadstate.domain.criteria import (
     SearchCriteria,
     Suppressed,
 )
+from leadstate.persistence.base import micros
 from leadstate.projections import lead_search
 from leadstate.requests.criteria import parse_criteria
 
@@ -276,7 +277,7 @@ def test_equals_on_a_time_matches_to_the_second() -> None:
 
     clause, params = lead_search.where(criteria, 1, "?", "lists")
 
-    start = lead_search.micros(T0)
+    start = micros(T0)
     assert start is not None
     assert "next_dial_time >= ? AND next_dial_time < ?" in clause
     assert params[-2:] == [start, start + 1_000_000]

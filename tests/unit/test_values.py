@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadstate.domain import DIALABLE_STATES, LeadState, normalize_phone, parse_time, utcnow
-from leadstate.projections.lead_search import from_micros, iso, micros
+from leadstate.persistence.base import from_micros, micros
+from leadstate.projections.lead_search import iso
 
 SPEC_STATES = [
     "READY",

@@ -96,17 +96,21 @@ async def request_meta(request: Request, response: Response) -> Meta:
     return meta
 
 
-def parse_as_of(value: str | None) -> datetime | None:
-    """`asOf` as a time; a 400 when it is not ISO-8601."""
+def parse_time_param(name: str, value: str | None) -> datetime | None:
+    """A time query parameter; a 400 naming it when it is not ISO-8601."""
     if value is None:
         return None
     try:
         return parse_time(value)
     except (ValueError, OverflowError) as error:
-        raise InvalidRequest(f"asOf: {error}") from None
+        raise InvalidRequest(f"{name}: {error}") from None
 
 
-Service = Annotated[Leadstate, Depends(get_leadstate)]
+def parse_as_of(value: str | None) -> datetime | None:
+    """`asOf` as a time; a 400 when it is not ISO-8601."""
+    return parse_time_param("asOf", value)
+
+
 LeadsDep = Annotated[Leads, Depends(get_leads)]
 LoadingDep = Annotated[Loading, Depends(get_loading)]
 ActionsDep = Annotated[BulkActions, Depends(get_actions)]

@@ -50,13 +50,8 @@ class Audit:
 
         Deleted leads keep their history; their personal data shows as "[erased]".
         """
-        stream_id = Lead.create_id(lead_id)
-        events = self.engine.store.select_streams([stream_id])[stream_id]
-        if not events:
-            raise NotFound(f"lead {lead_id} not found in account {account_id}")
-        self.engine.keyring.get_many([stream_id])
-        decoded = [self.engine.mapper.to_domain_event(stored) for stored in events]
-        if getattr(decoded[0], "account_id", None) != account_id:
+        decoded = self.engine.history(Lead.create_id(lead_id))
+        if not decoded or getattr(decoded[0], "account_id", None) != account_id:
             raise NotFound(f"lead {lead_id} not found in account {account_id}")
         return [history_entry(e) for e in decoded]
 

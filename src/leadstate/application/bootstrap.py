@@ -19,6 +19,7 @@ from leadstate.application.exports import Exports
 from leadstate.application.leads import Leads
 from leadstate.application.loading import Loading
 from leadstate.application.read_models import ReadModels
+from leadstate.application.secrets import Secrets
 from leadstate.application.service import LeadstateApp
 from leadstate.persistence.apikeys import ApiKeys
 from leadstate.persistence.base import Store
@@ -110,10 +111,10 @@ def open_leadstate(settings: Settings, env: EnvType | None = None) -> Leadstate:
     leases = Leases(store)
     api_keys = ApiKeys(store)
     idempotency = IdempotencyStore(store)
+    secrets = Secrets(store.secret)
     leads = Leads(
         writes,
         queries,
-        engine,
         api_keys,
         max_rows=settings.max_rows,
         max_selection=settings.max_selection,
@@ -123,7 +124,7 @@ def open_leadstate(settings: Settings, env: EnvType | None = None) -> Leadstate:
         queries,
         ExportFiles(store),
         leases,
-        ExportLinks(store.secret, settings.public_url, settings.smtp_from),
+        ExportLinks(secrets, settings.public_url, settings.smtp_from),
         link_ttl=settings.export_ttl,
         write_now_limit=settings.bulk_sync_limit,
     )
@@ -133,7 +134,7 @@ def open_leadstate(settings: Settings, env: EnvType | None = None) -> Leadstate:
     actions = BulkActions(
         writes,
         queries,
-        engine,
+        secrets,
         leads,
         exports,
         exports.withdraw_holding,

@@ -4,21 +4,19 @@ progress) in one transaction."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from leadstate.application.batch import ActionRun, BatchOutcome, Withdraw
+from leadstate.application.secrets import Secrets
 from leadstate.application.service import Writes
 from leadstate.application.views import ActionResult, job_view
 from leadstate.domain import ActionParams, InvalidRequest, LeadAction, Meta, NotFound, utcnow
 from leadstate.domain.criteria import SearchCriteria
 from leadstate.domain.job import BulkJob, LeadIds
 from leadstate.persistence.base import GuardFailed
-from leadstate.persistence.engine import Engine
 from leadstate.projections.queries import Queries
 from leadstate.requests.params import parse_params
 
@@ -44,7 +42,7 @@ class BulkActions:
         self,
         writes: Writes,
         queries: Queries,
-        engine: Engine,
+        secrets: Secrets,
         selecting: Selecting,
         exporting: Exporting,
         withdraw: Withdraw,
@@ -55,7 +53,7 @@ class BulkActions:
     ) -> None:
         self.writes = writes
         self.queries = queries
-        self.engine = engine
+        self.secrets = secrets
         self.selecting = selecting
         self.exporting = exporting
         self.withdraw = withdraw
@@ -227,8 +225,7 @@ class BulkActions:
     def hash_criteria(self, criteria: SearchCriteria) -> str:
         """A keyed hash of the criteria: jobs never store personal data in clear."""
         canonical = json.dumps(criteria.as_record(), sort_keys=True, default=str).encode()
-        key = self.engine.store.secret("criteria-hash").encode()
-        return hmac.new(key, canonical, hashlib.sha256).hexdigest()
+        return self.secrets.hexdigest("criteria-hash", canonical)
 
     def get_job(self, account_id: int, job_id: str) -> dict[str, Any]:
         """A job's status and progress (SPEC §6 job object)."""
@@ -242,8 +239,8 @@ class BulkActions:
         cached = self._running_jobs.get(job_id)
         if cached is not None:
             # The Submitted event holds the whole target set: fold only what is new.
-            for stored in self.engine.recorder.select_events(cached.id, gt=cached.version):
-                self.engine.mapper.to_domain_event(stored).mutate(cached)  # type: ignore[attr-defined]
+            for event in self.writes.history(cached.id, cached.version):
+                event.mutate(cached)
             return cached
         job = self.writes.load(BulkJob.create_id(job_id))
         if not isinstance(job, BulkJob):

@@ -20,8 +20,7 @@ from leadstate.domain import Conflict, InvalidRequest, Lead, LeadState, Meta, No
 from leadstate.domain.calls import CallRecord, DialAttempt
 from leadstate.domain.dnc import SOURCE_APP_DNC, DncEntry
 from leadstate.domain.values import normalize_phone
-from leadstate.persistence.base import GuardFailed
-from leadstate.projections import lead_search
+from leadstate.persistence.base import GuardFailed, micros
 from leadstate.projections.queries import Queries
 
 
@@ -135,8 +134,8 @@ class Dialing:
         rows = self.queries.calls(
             account_id,
             {"campaign_id": campaign_id, "agent_id": agent_id, "lead_id": lead_id},
-            lead_search.micros(start),
-            lead_search.micros(end),
+            micros(start),
+            micros(end),
             max_rows,
             page * max_rows,
         )

@@ -8,13 +8,12 @@ recipient and is signed with an installation secret (HMAC-SHA256).
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
-from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
+from leadstate.application.secrets import Secrets
 from leadstate.domain import DomainError, NotFound, normalize_phone
 from leadstate.domain.criteria import SearchCriteria
 from leadstate.domain.export import Export
@@ -56,22 +55,10 @@ class LinkGone(DomainError):
 class ExportLinks:
     """Signing and reading links, hashing criteria, writing the emails."""
 
-    def __init__(self, secret: Callable[[str], str], public_url: str, sender: str) -> None:
-        self._secret_of = secret
+    def __init__(self, secrets: Secrets, public_url: str, sender: str) -> None:
+        self.secrets = secrets
         self.public_url = public_url.rstrip("/")
         self.sender = sender
-        self._secrets: dict[str, bytes] = {}
-
-    def _secret(self, name: str) -> bytes:
-        """An installation secret (created on first use, then never changed): cached."""
-        key = self._secrets.get(name)
-        if key is None:
-            key = self._secrets[name] = self._secret_of(name).encode()
-        return key
-
-    def _keyed(self, name: str, value: str) -> str:
-        digest = hmac.new(self._secret(name), value.encode(), hashlib.sha256).hexdigest()
-        return "hmac-sha256:" + digest
 
     def hashed_criteria(self, criteria: SearchCriteria) -> dict[str, Any]:
         """The criteria as stored in the export's event: personal-data values (names,
@@ -81,7 +68,7 @@ class ExportLinks:
         def one(name: str, value: Any) -> Any:
             text = str(value).strip()
             text = normalize_phone(text) if name in _PHONE_CRITERIA else text_key(text)
-            return self._keyed("criteria-hash", text)
+            return "hmac-sha256:" + self.secrets.hexdigest("criteria-hash", text.encode())
 
         out: dict[str, Any] = {}
         for name, value in criteria.as_record().items():
@@ -95,7 +82,7 @@ class ExportLinks:
 
     def _signature(self, export_id: str, recipient_no: int) -> str:
         payload = f"{export_id}.{recipient_no}".encode()
-        digest = hmac.new(self._secret("export-links"), payload, hashlib.sha256).digest()
+        digest = self.secrets.digest("export-links", payload)
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     def token(self, export_id: str, recipient_no: int) -> str:

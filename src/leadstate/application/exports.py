@@ -35,11 +35,10 @@ from leadstate.application.views import LEAD_VIEW_FIELDS, ActionResult, export_v
 from leadstate.domain import ActionParams, Conflict, LeadAction, Meta, NotFound, utcnow
 from leadstate.domain.criteria import SearchCriteria
 from leadstate.domain.export import Export, ExportStatus, LinkState
-from leadstate.persistence.base import Row
+from leadstate.persistence.base import Row, micros
 from leadstate.persistence.files import ExportFiles, FileGone
 from leadstate.persistence.leases import Leases
 from leadstate.persistence.schema import EXPORT_LEADS
-from leadstate.projections import lead_search
 from leadstate.projections.queries import Queries
 
 log = logging.getLogger("leadstate.exports")
@@ -92,7 +91,7 @@ def write_zip(target: IO[bytes], pages: Iterable[Iterable[dict[str, Any]]]) -> i
 def _links_over(row: Row, now: datetime) -> bool:
     """From an exports row: True when every link is failed or past its time (the
     aggregate decides; this only spares folding the exports still in use)."""
-    now_micros = lead_search.micros(now) or 0
+    now_micros = micros(now) or 0
     ttl = int(row["link_ttl"]) * 1_000_000
     sent = json.loads(row["sent_at"])
     failed = json.loads(row["failed"])
@@ -211,18 +210,13 @@ class Exports:
         One writer at a time per export (a lease). False when there was nothing to do
         or it was withdrawn meanwhile (its partial file is dropped).
         """
-        lease = f"export-write:{export_id}"
-        owner = uuid.uuid4().hex
-        if not self.leases.claim(lease, owner, WRITE_LEASE_SECONDS):
+        lease = self.leases.lease(f"export-write:{export_id}", WRITE_LEASE_SECONDS)
+        if not lease.claim():
             return False
         try:
-            return self._write(export_id, stop, lambda: self._renew(lease, owner))
+            return self._write(export_id, stop, lease.renew)
         finally:
-            self.leases.release(lease, owner)
-
-    def _renew(self, lease: str, owner: str) -> None:
-        if not self.leases.claim(lease, owner, WRITE_LEASE_SECONDS):
-            raise RuntimeError(f"lost the lease {lease}")
+            lease.release()
 
     def _write(
         self, export_id: str, stop: threading.Event | None, renew: Callable[[], None]
@@ -314,7 +308,7 @@ class Exports:
         moment = now or utcnow()
         rows = self.queries.exports_with_status([ExportStatus.READY, ExportStatus.SELECTING])
         closed = 0
-        stale = lead_search.micros(moment - timedelta(seconds=STALE_SELECTING_SECONDS)) or 0
+        stale = micros(moment - timedelta(seconds=STALE_SELECTING_SECONDS)) or 0
         for row in rows:
             export_id = str(row["export_id"])
             if row["status"] == ExportStatus.READY:

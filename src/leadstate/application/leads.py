@@ -25,7 +25,6 @@ from leadstate.domain.criteria import SearchCriteria
 from leadstate.domain.edits import EditOptions, LeadEdit
 from leadstate.persistence.apikeys import ApiKeys
 from leadstate.persistence.base import GuardFailed
-from leadstate.persistence.engine import Engine
 from leadstate.projections import lead_search
 from leadstate.projections.queries import Queries
 
@@ -44,7 +43,6 @@ class Leads:
         self,
         writes: Writes,
         queries: Queries,
-        engine: Engine,
         api_keys: ApiKeys,
         *,
         max_rows: int,
@@ -52,7 +50,6 @@ class Leads:
     ) -> None:
         self.writes = writes
         self.queries = queries
-        self.engine = engine
         self.api_keys = api_keys
         self.max_rows = max_rows
         self.max_selection = max_selection
@@ -117,24 +114,21 @@ class Leads:
     def _as_it_was(
         self, account_id: int, lead_id: int, *, version: int | None, as_of: datetime | None
     ) -> dict[str, Any]:
-        stream_id = Lead.create_id(lead_id)
-        events = self.engine.store.select_streams([stream_id])[stream_id]
-        self.engine.keyring.get_many([stream_id])
-        decoded = [self.engine.mapper.to_domain_event(stored) for stored in events]
+        decoded = self.writes.history(Lead.create_id(lead_id), 0)
         if not decoded or getattr(decoded[0], "account_id", None) != account_id:
             raise NotFound(f"lead {lead_id} not found in account {account_id}")
-        last = events[-1].originator_version
+        last = decoded[-1].originator_version
         if version is not None and version > last:
             raise NotFound(f"lead {lead_id} has no version {version}: its last version is {last}")
         if as_of is not None and as_of.tzinfo is None:
             as_of = as_of.replace(tzinfo=UTC)
         lead: Lead | None = None
-        for stored, domain_event in zip(events, decoded, strict=True):
-            if version is not None and stored.originator_version > version:
+        for domain_event in decoded:
+            if version is not None and domain_event.originator_version > version:
                 break
             if as_of is not None and event_time(domain_event) > as_of:
                 break
-            lead = domain_event.mutate(lead)  # type: ignore[attr-defined]
+            lead = domain_event.mutate(lead)
         if lead is None:
             assert as_of is not None
             raise NotFound(

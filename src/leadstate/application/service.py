@@ -151,20 +151,26 @@ class LeadstateApp(Application[UUID]):
         """One aggregate folded from its events (None when it has none)."""
         return self.engine.load(stream_id)
 
+    def history(self, stream_id: UUID, after: int = 0) -> list[Any]:
+        """A stream's events after version `after`, decoded."""
+        return self.engine.history(stream_id, after)
+
     def allocate(self, counter: str, count: int) -> int:
         """`count` consecutive new ids of `counter` (leadIds, listIds); the first."""
         return self.engine.store.allocate(counter, count)
 
     def writes(self) -> Writes:
         """What collaborators need of this object."""
-        return Writes(self.save, self.retrying, self.load, self.allocate)
+        return Writes(self.save, self.retrying, self.load, self.history, self.allocate)
 
 
 @dataclass(frozen=True)
 class Writes:
-    """The write side a collaborator needs: save, retry on conflicts, load, allocate ids."""
+    """What a collaborator needs of the application: save, retry on conflicts, load an
+    aggregate or a stream's history, allocate ids."""
 
     save: Callable[..., Any]
     retrying: Callable[..., Any]
     load: Callable[[UUID], Any]
+    history: Callable[[UUID, int], list[Any]]
     allocate: Callable[[str, int], int]

@@ -20,7 +20,6 @@ EDITABLE_SETTINGS = {
 }
 EDITABLE_FIELDS = (*CONTACT_FIELDS, *EDITABLE_SETTINGS)
 
-_BY_ACTION = "a lead action changes it"
 _BY_PASS = "a dial attempt (POST .../calls) or MANUAL_LEADS changes it"
 _SET_BY_SERVICE = "the service sets it"
 _IDENTITY = "it identifies the lead and never changes"

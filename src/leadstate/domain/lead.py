@@ -31,6 +31,24 @@ from leadstate.domain.values import (
 LEAD_NAMESPACE = UUID("6f1c1a52-3c1e-4b8e-9a55-6a3d2b7f0c11")
 
 
+# The private @event method that records each event a rule can decide.
+_RECORDERS = {
+    "Reset": "_reset",
+    "Readied": "_ready",
+    "Cancelled": "_cancel",
+    "Paused": "_pause",
+    "Suppressed": "_suppress",
+    "Unsuppressed": "_unsuppress",
+    "Deleted": "_delete",
+    "ManualPassRecorded": "_manual_pass",
+    "AgentCallbackScheduled": "_agent_callback",
+    "CallbackScheduled": "_callback",
+    "CallbackCancelled": "_callback_cancel",
+    "CallbackReset": "_callback_reset",
+    "AgentReserved": "_reserve",
+}
+
+
 class Lead(Aggregate):
     """One lead's dialing state, with its contact data."""
 
@@ -157,24 +175,8 @@ class Lead(Aggregate):
         """Record what a rule decided; False for a no-op."""
         if change is None:
             return False
-        record: dict[str, Callable[..., None]] = {
-            "Reset": self._reset,
-            "Readied": self._ready,
-            "Cancelled": self._cancel,
-            "Paused": self._pause,
-            "Suppressed": self._suppress,
-            "Unsuppressed": self._unsuppress,
-            "Deleted": self._delete,
-            "ManualPassRecorded": self._manual_pass,
-            "AgentCallbackScheduled": self._agent_callback,
-            "CallbackScheduled": self._callback,
-            "CallbackCancelled": self._callback_cancel,
-            "CallbackReset": self._callback_reset,
-            "AgentReserved": self._reserve,
-        }
-        record[change.event](
-            **change.values, at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id
-        )
+        record: Callable[..., None] = getattr(self, _RECORDERS[change.event])
+        record(**change.values, at=meta.at, actor=meta.actor, correlation_id=meta.correlation_id)
         return True
 
     def reset(self, meta: Meta) -> bool:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadstate.domain import InvalidRequest, NotFound
-from leadstate.persistence.base import Store
+from leadstate.persistence.base import Store, from_micros, micros
 from leadstate.persistence.schema import API_KEYS
 
 ALL_ACCOUNTS = "*"
@@ -43,16 +43,6 @@ _DUMMY_HASH = hashlib.sha256(b"leadstate: no such key").hexdigest()
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _micros(moment: datetime) -> int:
-    return int(moment.timestamp() * 1_000_000)
-
-
-def _moment(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    return datetime.fromtimestamp(int(value) / 1_000_000, tz=UTC)
 
 
 def parse_account(value: str | int) -> str:
@@ -143,7 +133,7 @@ class ApiKeys:
             cur.execute(
                 f"UPDATE {self.table} SET revoked_at = {ph} "
                 f"WHERE key_id = {ph} AND revoked_at IS NULL",
-                (_micros(datetime.now(UTC)), key_id),
+                (micros(datetime.now(UTC)), key_id),
             )
         return self.get(key_id)
 
@@ -169,7 +159,7 @@ class ApiKeys:
                 key.account,
                 " ".join(key.scopes),
                 key.name,
-                _micros(key.created_at),
+                micros(key.created_at),
             ),
         )
         return key, token
@@ -220,7 +210,7 @@ class ApiKeys:
 
     @staticmethod
     def _key(row: dict[str, Any]) -> ApiKey:
-        created = _moment(row["created_at"])
+        created = from_micros(row["created_at"])
         assert created is not None
         return ApiKey(
             key_id=str(row["key_id"]),
@@ -228,7 +218,7 @@ class ApiKeys:
             account=str(row["account"]),
             scopes=tuple(str(row["scopes"]).split()),
             created_at=created,
-            revoked_at=_moment(row["revoked_at"]),
+            revoked_at=from_micros(row["revoked_at"]),
         )
 
 

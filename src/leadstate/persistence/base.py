@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -26,6 +27,31 @@ from eventsourcing.persistence import StoredEvent
 from leadstate.domain.values import MAX_INT32
 
 Row = Mapping[str, Any]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+IN_LIST = 500  # values per `IN (...)`: under every engine's limit on parameters
+
+
+def micros(value: datetime | None) -> int | None:
+    """UTC microseconds since the epoch, as times are stored (exact: no float rounding)."""
+    if value is None:
+        return None
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int | None) -> datetime | None:
+    """The inverse of `micros`."""
+    if value is None:
+        return None
+    return _EPOCH + timedelta(microseconds=int(value))
+
+
+def chunked(values: Sequence[Any], size: int = IN_LIST) -> Iterator[list[Any]]:
+    """`values` in lists of at most `size`."""
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])
+
+
 Positioned = tuple[int, StoredEvent]
 
 
@@ -161,6 +187,17 @@ class Store(ABC):
         """`count` placeholders, comma-separated."""
         return ", ".join([self.ph] * count)
 
+    def select_in(
+        self, cur: Any, sql: str, values: Sequence[Any], *, before: Sequence[Any] = ()
+    ) -> list[Row]:
+        """`sql` (holding one `{marks}`) run once per chunk of `values`, parameters
+        `before` first; every row."""
+        rows: list[Row] = []
+        for chunk in chunked(values):
+            cur.execute(sql.format(marks=self.marks(len(chunk))), (*before, *chunk))
+            rows.extend(cur.fetchall())
+        return rows
+
     # -- locks ------------------------------------------------------------------------
 
     @abstractmethod
@@ -201,19 +238,16 @@ class Store(ABC):
     def select_streams_with(self, cur: Any, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
         """Like `select_streams`, read with `cur` (no second connection)."""
         result: dict[UUID, list[StoredEvent]] = {u: [] for u in ids}
-        for start in range(0, len(ids), 500):
-            chunk = [self.stream_value(u) for u in ids[start : start + 500]]
-            cur.execute(
-                "SELECT originator_id, originator_version, topic, state FROM "
-                f"{self.events_table} WHERE originator_id IN ({self.marks(len(chunk))}) "
-                "ORDER BY originator_id, originator_version",
-                chunk,
+        sql = (
+            "SELECT originator_id, originator_version, topic, state FROM "
+            f"{self.events_table} WHERE originator_id IN ({{marks}}) "
+            "ORDER BY originator_id, originator_version"
+        )
+        for row in self.select_in(cur, sql, [self.stream_value(u) for u in ids]):
+            key = self.stream_id(row["originator_id"])
+            result[key].append(
+                StoredEvent(key, row["originator_version"], row["topic"], row["state"])
             )
-            for row in cur.fetchall():
-                key = self.stream_id(row["originator_id"])
-                result[key].append(
-                    StoredEvent(key, row["originator_version"], row["topic"], row["state"])
-                )
         return result
 
     def positioned(self, rows: Sequence[Row]) -> list[Positioned]:
@@ -350,18 +384,9 @@ class Store(ABC):
         if cur is None:
             with self.read() as own:
                 return self.load_keys(ids, own)
-        found: dict[UUID, bytes] = {}
-        table = self.qualify("ls_lead_keys")
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            cur.execute(
-                f"SELECT lead_uuid, data_key FROM {table} "
-                f"WHERE lead_uuid IN ({self.marks(len(chunk))})",
-                [u.hex for u in chunk],
-            )
-            for row in cur.fetchall():
-                found[UUID(row["lead_uuid"])] = bytes(row["data_key"])
-        return found
+        sql = f"SELECT lead_uuid, data_key FROM {self.qualify('ls_lead_keys')} WHERE lead_uuid IN ({{marks}})"
+        rows = self.select_in(cur, sql, [u.hex for u in ids])
+        return {UUID(row["lead_uuid"]): bytes(row["data_key"]) for row in rows}
 
     def load_keys_between(self, first: UUID, last: UUID, cur: Any) -> dict[UUID, bytes]:
         """Every key from stream `first` to `last` (a scan's page of consecutive streams:

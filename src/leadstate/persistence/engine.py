@@ -106,16 +106,18 @@ class Engine:
         self.recorder.create_table()
         self.store.script(infrastructure_sql(self.store))
 
-    def decode_stream(self, events: Any) -> Any:
-        """The aggregate a stream's stored events make (None for no events)."""
-        aggregate: Any = None
-        for stored in events:
-            aggregate = self.mapper.to_domain_event(stored).mutate(aggregate)  # type: ignore[attr-defined]
-        return aggregate
+    def history(self, stream_id: UUID, after: int = 0) -> list[Any]:
+        """A stream's events after version `after`, decoded (a lead's contact data opens
+        with its key on first use, and reads as erased once the key is gone)."""
+        events = self.store.select_streams([stream_id])[stream_id]
+        return [self.mapper.to_domain_event(e) for e in events if e.originator_version > after]
 
     def load(self, stream_id: UUID) -> Any:
         """One aggregate folded from its events (None when it has none)."""
-        return self.decode_stream(self.store.select_streams([stream_id])[stream_id])
+        aggregate: Any = None
+        for event in self.history(stream_id):
+            aggregate = event.mutate(aggregate)
+        return aggregate
 
     def close(self) -> None:
         """Close every connection."""

@@ -106,15 +106,6 @@ class ExportFiles:
 
     def holding(self, lead_ids: Iterable[int]) -> set[str]:
         """The exports that hold any of these leads."""
-        ids = list(lead_ids)
-        found: set[str] = set()
+        sql = f"SELECT DISTINCT export_id FROM {self.leads} WHERE lead_id IN ({{marks}})"
         with self.store.read() as cur:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                cur.execute(
-                    f"SELECT DISTINCT export_id FROM {self.leads} "
-                    f"WHERE lead_id IN ({self.store.marks(len(chunk))})",
-                    chunk,
-                )
-                found.update(str(r["export_id"]) for r in cur.fetchall())
-        return found
+            return {str(r["export_id"]) for r in self.store.select_in(cur, sql, list(lead_ids))}

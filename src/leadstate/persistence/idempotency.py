@@ -34,7 +34,7 @@ from typing import Any
 from uuid import UUID
 
 from leadstate.domain.lead import Lead
-from leadstate.persistence.base import Store
+from leadstate.persistence.base import Store, chunked
 
 log = logging.getLogger("leadstate.idempotency")
 
@@ -233,15 +233,9 @@ class IdempotencyStore:
     def _live_keys(self, cur: Any, uuids: Sequence[str]) -> set[str]:
         """The leads of `uuids` whose data key still exists, share-locked on PostgreSQL
         so that a deletion waits for this transaction (and then purges its record)."""
-        found: set[str] = set()
-        lock = self.store.share_lock
         keys = self.store.qualify("ls_lead_keys")
-        for start in range(0, len(uuids), 500):
-            chunk = list(uuids[start : start + 500])
-            marks = ", ".join([self.store.ph] * len(chunk))
-            cur.execute(f"SELECT lead_uuid FROM {keys} WHERE lead_uuid IN ({marks}){lock}", chunk)
-            found.update(str(r["lead_uuid"]) for r in cur.fetchall())
-        return found
+        sql = f"SELECT lead_uuid FROM {keys} WHERE lead_uuid IN ({{marks}}){self.store.share_lock}"
+        return {str(r["lead_uuid"]) for r in self.store.select_in(cur, sql, list(uuids))}
 
     def release(self, account_id: int, key: str, owner: str) -> None:
         """Give a claim up (the request failed in a way a retry may fix)."""
@@ -258,11 +252,8 @@ class IdempotencyStore:
     def forget_leads(self, cur: Any, lead_uuids: Sequence[UUID]) -> None:
         """Inside the transaction that shreds these leads: delete every record naming one
         (statements only, nothing fetched: the cursor is the event writer's)."""
-        ph = self.store.ph
-        hexes = [u.hex for u in lead_uuids]
-        for start in range(0, len(hexes), 500):
-            chunk = hexes[start : start + 500]
-            marks = ", ".join([ph] * len(chunk))
+        for chunk in chunked([u.hex for u in lead_uuids]):
+            marks = self.store.marks(len(chunk))
             naming = f"SELECT account_id, idem_key FROM {self._leads} WHERE lead_uuid IN ({marks})"
             for table in (self._records, self._leads):  # the index last: it selects
                 cur.execute(

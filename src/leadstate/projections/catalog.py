@@ -7,7 +7,7 @@ from typing import Any
 
 from leadstate.domain import Campaign, LeadList
 from leadstate.domain.job import BulkJob
-from leadstate.projections.lead_search import micros
+from leadstate.persistence.base import micros
 
 LIST_COLUMNS = ("list_id", "account_id", "campaign_id", "name", "created_at")
 JOB_COLUMNS = (

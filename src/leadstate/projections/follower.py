@@ -32,11 +32,13 @@ class Follower:
         self.name = name
         self.spec = spec_for(name)
         self.page = page or min(engine.settings.rebuild_page_size, 10_000)
+        self.live = True  # False while its read model is stopped (until a rebuild)
 
     def step(self) -> int:
         """Apply the next page; how many events it consumed (0: caught up or stopped)."""
         registration = registry.registrations(self.store)[self.name]
-        if registration.status == "failed":
+        self.live = registration.status != "failed"
+        if not self.live:
             return 0
         pages = self.store.iter_log(registration.position + 1, None, self.page)
         page: list[tuple[int, StoredEvent]] = next(iter(pages), [])

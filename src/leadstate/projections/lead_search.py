@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.utils import get_topic
@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 from leadstate.domain import CONTACT_FIELDS, InvalidRequest, Lead
 from leadstate.domain.criteria import Comparison, Operator, SearchCriteria, Suppressed
 from leadstate.domain.values import text_key
+from leadstate.persistence.base import from_micros, micros
 
 CONTACT_COLUMNS = {
     "title": "title",
@@ -125,24 +126,6 @@ SORTABLE = {
     "city": "city",
     "zip": "zip",
 }
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def micros(value: datetime | None) -> int | None:
-    """UTC microseconds since the epoch (exact: no float rounding)."""
-    if value is None:
-        return None
-    delta = value - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_micros(value: int | None) -> datetime | None:
-    """The inverse of `micros`."""
-    if value is None:
-        return None
-    return _EPOCH + timedelta(microseconds=value)
 
 
 def iso(value: int | None) -> str | None:

@@ -86,6 +86,12 @@ class ReadModelSpec(ABC):
         """The stream whose aggregate makes the row with this key."""
         raise NotImplementedError(f"{self.name} is not verified row by row")
 
+    def insert_sql(self, store: Store, table: str, *, upsert: bool) -> str:
+        """The INSERT (or upsert by `key`) of this model's rows into `table`."""
+        if upsert:
+            return store.upsert_sql(store.qualify(table), self.columns, self.key)
+        return store.insert_sql(store.qualify(table), self.columns)
+
     @property
     def topic_prefix(self) -> str:
         """Every event topic of the model's aggregate starts with this."""
@@ -116,18 +122,13 @@ class TableSpec(ReadModelSpec):
     key_of: Callable[[Any], Any]
     stream_of: Callable[[Any], UUID]
 
-    def _insert(self, store: Store, table: str, *, upsert: bool) -> str:
-        if upsert:
-            return store.upsert_sql(store.qualify(table), self.columns, self.key)
-        return store.insert_sql(store.qualify(table), self.columns)
-
     def write_scan(self, store: Store, cur: Any, table: str, aggregates: Sequence[Any]) -> None:
         """Plain inserts: the new table holds no row of these aggregates yet."""
         rows = [r for r in map(self.row, aggregates) if r is not None]
         if rows:
             at = self.columns.index(self.key)
             rows.sort(key=lambda r: r[at])  # appends to the key's b-tree, mostly
-            cur.executemany(self._insert(store, table, upsert=False), rows)
+            cur.executemany(self.insert_sql(store, table, upsert=False), rows)
 
     def expected(self, aggregate: Any) -> dict[Any, Row | None]:
         """One row (or none) per aggregate."""
@@ -152,7 +153,7 @@ class TableSpec(ReadModelSpec):
                 f"DELETE FROM {store.qualify(table)} WHERE {self.key} = {store.ph}", gone
             )
         if rows:
-            cur.executemany(self._insert(store, table, upsert=True), rows)
+            cur.executemany(self.insert_sql(store, table, upsert=True), rows)
 
 
 def _lead_row(lead: Lead) -> Row | None:
@@ -244,22 +245,17 @@ class CallsSpec(ReadModelSpec):
         """A call key is '<leadId>:<version>'."""
         return Lead.create_id(int(str(key).split(":")[0]))
 
-    def _insert(self, store: Store, table: str, *, upsert: bool) -> str:
-        if upsert:
-            return store.upsert_sql(store.qualify(table), self.columns, self.key)
-        return store.insert_sql(store.qualify(table), self.columns)
-
     def write_scan(self, store: Store, cur: Any, table: str, aggregates: Sequence[Any]) -> None:
         """Every call record of these leads."""
         rows = [r for lead in aggregates for r in outreach.call_rows(lead)]
         if rows:
-            cur.executemany(self._insert(store, table, upsert=False), rows)
+            cur.executemany(self.insert_sql(store, table, upsert=False), rows)
 
     def write_tail(self, store: Store, cur: Any, table: str, aggregates: Sequence[Any]) -> None:
         """Upsert these leads' call records (a deletion removes none)."""
         rows = [r for lead in aggregates for r in outreach.call_rows(lead)]
         if rows:
-            cur.executemany(self._insert(store, table, upsert=True), rows)
+            cur.executemany(self.insert_sql(store, table, upsert=True), rows)
 
 
 CALLS = CallsSpec()
@@ -267,6 +263,17 @@ CALLS = CallsSpec()
 Bucket = tuple[int, int, int, str, bool]
 MEMBER_COLUMNS = ("lead_id", "account_id", "campaign_id", "list_id", "lead_state", "suppressed")
 COUNT_COLUMNS = ("account_id", "campaign_id", "list_id", "lead_state", "suppressed")
+
+
+def bucket_from_row(row: Mapping[str, Any]) -> Bucket:
+    """The bucket a members or counts row names."""
+    return (
+        int(row["account_id"]),
+        int(row["campaign_id"]),
+        int(row["list_id"]),
+        str(row["lead_state"]),
+        bool(row["suppressed"]),
+    )
 
 
 def bucket_of(lead: Lead | None) -> Bucket | None:
@@ -296,7 +303,7 @@ class CountsSpec(ReadModelSpec):
         """Members of live leads; the counts are summed once the scan is done."""
         rows = [(lead.lead_id, *b) for lead in aggregates if (b := bucket_of(lead)) is not None]
         if rows:
-            marks = ", ".join([store.ph] * len(MEMBER_COLUMNS))
+            marks = store.marks(len(MEMBER_COLUMNS))
             cur.executemany(
                 f"INSERT INTO {store.qualify(self.members(table))} "
                 f"({', '.join(MEMBER_COLUMNS)}) VALUES ({marks})",
@@ -325,23 +332,11 @@ class CountsSpec(ReadModelSpec):
             return
         ph = store.ph
         members = store.qualify(self.members(table))
-        ids = list(wanted)
-        before: dict[int, Bucket] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            cur.execute(
-                f"SELECT {', '.join(MEMBER_COLUMNS)} FROM {members} "
-                f"WHERE lead_id IN ({', '.join([ph] * len(chunk))})",
-                chunk,
-            )
-            for row in cur.fetchall():
-                before[int(row["lead_id"])] = (
-                    int(row["account_id"]),
-                    int(row["campaign_id"]),
-                    int(row["list_id"]),
-                    str(row["lead_state"]),
-                    bool(row["suppressed"]),
-                )
+        sql = f"SELECT {', '.join(MEMBER_COLUMNS)} FROM {members} WHERE lead_id IN ({{marks}})"
+        before = {
+            int(row["lead_id"]): bucket_from_row(row)
+            for row in store.select_in(cur, sql, list(wanted))
+        }
         delta: Counter[Bucket] = Counter()
         upserts: list[tuple[Any, ...]] = []
         deletes: list[tuple[int]] = []

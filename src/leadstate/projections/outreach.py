@@ -16,9 +16,8 @@ from leadstate.domain import Lead
 from leadstate.domain.calls import CallRecord
 from leadstate.domain.dnc import DncEntry
 from leadstate.domain.export import Export, ExportStatus
-from leadstate.persistence.base import TableChanges
+from leadstate.persistence.base import TableChanges, micros
 from leadstate.persistence.schema import EXPORT_FILES, EXPORT_LEADS, OUTBOX
-from leadstate.projections.lead_search import micros
 
 CALL_COLUMNS = (
     "call_key",

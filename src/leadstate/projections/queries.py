@@ -16,13 +16,11 @@ from typing import Any
 from leadstate.domain import DIALABLE_STATES, NotFound
 from leadstate.domain.criteria import SearchCriteria
 from leadstate.domain.dnc import dnc_key
-from leadstate.persistence.base import Row, Store
+from leadstate.persistence.base import Row, Store, micros
 from leadstate.persistence.schema import EXPORT_LEADS
 from leadstate.projections import lead_search
 from leadstate.projections.catalog import campaign_key
 from leadstate.projections.outreach import CALL_COLUMNS
-
-CHUNK = 500
 
 
 class Queries:
@@ -44,19 +42,6 @@ class Queries:
         with self.store.read() as own:
             yield own
 
-    def _by_chunks(
-        self, cur: Any, sql: str, values: Sequence[Any], *, before: Sequence[Any] = ()
-    ) -> list[Row]:
-        """`sql` (holding one `{marks}`) run once per chunk of `values`; all rows."""
-        rows: list[Row] = []
-        for start in range(0, len(values), CHUNK):
-            chunk = list(values[start : start + CHUNK])
-            cur.execute(sql.format(marks=self.store.marks(len(chunk))), (*before, *chunk))
-            rows.extend(cur.fetchall())
-        return rows
-
-    # -- leads --------------------------------------------------------------------------
-
     def lead_rows(self, lead_ids: Iterable[int], cur: Any | None = None) -> dict[int, Row]:
         """The lead-search rows of these leads (live ones only), by leadId."""
         ids = list(lead_ids)
@@ -65,7 +50,7 @@ class Queries:
             "WHERE lead_id IN ({marks})"
         )
         with self._cursor(cur) as c:
-            return {int(r["lead_id"]): r for r in self._by_chunks(c, sql, ids)}
+            return {int(r["lead_id"]): r for r in self.store.select_in(c, sql, ids)}
 
     def lead_row(self, account_id: int, lead_id: int) -> Row:
         """A live lead's row in this account (NotFound otherwise)."""
@@ -128,7 +113,7 @@ class Queries:
             return {}
         sql = f"SELECT list_id, name FROM {self.table('lead_lists')} WHERE list_id IN ({{marks}})"
         with self._cursor(cur) as c:
-            return {int(r["list_id"]): str(r["name"]) for r in self._by_chunks(c, sql, ids)}
+            return {int(r["list_id"]): str(r["name"]) for r in self.store.select_in(c, sql, ids)}
 
     def list_row(self, list_id: int) -> Row | None:
         """A list's row (account, campaign, name), or None."""
@@ -171,7 +156,7 @@ class Queries:
         )
         before = (account_id, campaign_id, *(() if list_id is None else (list_id,)))
         with self._cursor(cur) as c:
-            rows = self._by_chunks(c, sql, sorted(set(phones)), before=before)
+            rows = self.store.select_in(c, sql, sorted(set(phones)), before=before)
         return {str(r["phone_norm"]) for r in rows if int(r["lead_id"]) not in excluded}
 
     # -- campaigns and jobs -------------------------------------------------------------
@@ -231,7 +216,7 @@ class Queries:
         keys = [dnc_key(account_id, p) for p in sorted({p for p in phones if p})]
         sql = f"SELECT phone FROM {self.table('dnc')} WHERE dnc_key IN ({{marks}})"
         with self._cursor(cur) as c:
-            return {str(r["phone"]) for r in self._by_chunks(c, sql, keys)}
+            return {str(r["phone"]) for r in self.store.select_in(c, sql, keys)}
 
     def dnc_rows(self, account_id: int) -> list[Row]:
         """The account's do-not-call list, by phone."""
@@ -295,7 +280,7 @@ class Queries:
         """The campaign's leads dialable now (SPEC §1), in dialing order."""
         ph = self.store.ph
         states = sorted(s.value for s in DIALABLE_STATES)
-        params: list[Any] = [account_id, campaign_id, *states, False, lead_search.micros(now)]
+        params: list[Any] = [account_id, campaign_id, *states, False, micros(now)]
         params.append(agent_id if agent_id is not None else -1)
         with self.store.read() as cur:
             cur.execute(

@@ -39,7 +39,7 @@ from typing import Any
 from leadstate.domain import Lead
 from leadstate.persistence.base import Positioned
 from leadstate.persistence.engine import Engine
-from leadstate.persistence.leases import Leases, new_owner
+from leadstate.persistence.leases import Leases
 from leadstate.projections import registry
 from leadstate.projections.definitions import ReadModelDef, load
 from leadstate.projections.models import ASYNC_READ_MODELS, ReadModelSpec, render, spec_for
@@ -143,8 +143,7 @@ class Rebuild:
         self.stop = stop or threading.Event()
         self.wait_for_lease = wait_for_lease
         self.upgrade = upgrade
-        self.owner = new_owner()
-        self.lease = f"rebuild:{name}"
+        self.lease = self.leases.lease(f"rebuild:{name}", LEASE_SECONDS)
         self.build: registry.Build | None = None
         self._started = time.monotonic()
         self._done_here = 0
@@ -158,11 +157,11 @@ class Rebuild:
         With `upgrade`, None when the registered version is already the definition's
         (another process upgraded it while this one waited for the lease).
         """
-        while not self.leases.claim(self.lease, self.owner, LEASE_SECONDS):
-            holder = self.leases.holder(self.lease)
+        while not self.lease.claim():
             if not self.wait_for_lease:
+                holder = self.lease.holder()
                 raise RebuildBusyError(
-                    f"{self.name} is being rebuilt by {holder[0] if holder else 'another process'}"
+                    f"{self.name} is being rebuilt by {holder or 'another process'}"
                 )
             if self.stop.wait(0.5):
                 raise RebuildInterruptedError(f"stopped waiting to rebuild {self.name}")
@@ -183,10 +182,10 @@ class Rebuild:
         """Give the lease up."""
         if self._holding:
             self._holding = False
-            self.leases.release(self.lease, self.owner)
+            self.lease.release()
 
     def _renew(self) -> None:
-        if not self.leases.claim(self.lease, self.owner, LEASE_SECONDS):
+        if not self.lease.claim():
             raise RebuildBusyError(f"lost the lease on rebuilding {self.name}")
 
     def _resume_or_create(self) -> registry.Build:

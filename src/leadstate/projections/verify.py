@@ -26,9 +26,10 @@ from leadstate.projections.models import (
     SPECS,
     Bucket,
     ReadModelSpec,
+    bucket_from_row,
     bucket_of,
 )
-from leadstate.projections.replay import fold, page_mapper, scan_streams
+from leadstate.projections.replay import page_mapper, scan_streams
 
 
 def jsonable(value: Any) -> Any:
@@ -122,16 +123,9 @@ class Verifier:
         table = self.store.qualify(self.tables[spec.name])
 
         def read(c: Any) -> None:
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                marks = ", ".join([self.store.ph] * len(chunk))
-                c.execute(
-                    f"SELECT {', '.join(spec.columns)} FROM {table} WHERE {spec.key} IN ({marks})",
-                    chunk,
-                )
-                for row in c.fetchall():
-                    values = tuple(row[column] for column in spec.columns)
-                    found[row[spec.key]] = values
+            sql = f"SELECT {', '.join(spec.columns)} FROM {table} WHERE {spec.key} IN ({{marks}})"
+            for row in self.store.select_in(c, sql, keys):
+                found[row[spec.key]] = tuple(row[column] for column in spec.columns)
 
         if cur is not None:
             read(cur)
@@ -168,10 +162,7 @@ class Verifier:
             stream_id = spec.stream_for(key)
             with self.store.read() as cur:
                 found = self._rows(spec, [key], cur).get(key)
-            events = self.store.select_streams([stream_id])[stream_id]
-            if spec.aggregate is Lead:
-                self.engine.keyring.get_many([stream_id])
-            aggregate = fold(self.engine.mapper, events) if events else None
+            aggregate = self.engine.load(stream_id)
             expected = spec.expected(aggregate).get(key) if aggregate is not None else None
             difference = self._compare(spec, key, expected, found)
             if difference is None:
@@ -210,14 +201,7 @@ class Verifier:
                 same = same and row["table_name"] == table
                 if row["account_id"] is None:
                     continue
-                bucket = (
-                    int(row["account_id"]),
-                    int(row["campaign_id"]),
-                    int(row["list_id"]),
-                    str(row["lead_state"]),
-                    bool(row["suppressed"]),
-                )
-                counts[bucket] += int(row["lead_count"])
+                counts[bucket_from_row(row)] += int(row["lead_count"])
             if same:
                 return position, counts
         raise RuntimeError("lead_counts kept being swapped while verify read it")

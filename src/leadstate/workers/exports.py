@@ -15,7 +15,6 @@ class ExportWriter(Worker):
     def __init__(self, exports: Exports, *, poll_seconds: float = 2.0) -> None:
         super().__init__(poll_seconds=poll_seconds)
         self.exports = exports
-        exports.listeners.append(self.wake)
 
     def run_once(self) -> bool:
         """One pass; an interrupted export resumes on the next start."""

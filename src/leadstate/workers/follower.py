@@ -14,12 +14,11 @@ import threading
 import time
 from collections.abc import Sequence
 
-from leadstate.application.bootstrap import Leadstate
-from leadstate.persistence.base import CommitWaiter
-from leadstate.persistence.leases import new_owner
+from leadstate.persistence.base import CommitWaiter, Store
+from leadstate.persistence.leases import LeaseLost, Leases
 from leadstate.projections import registry
 from leadstate.projections.follower import Follower
-from leadstate.projections.models import ASYNC_READ_MODELS, ProjectionError
+from leadstate.projections.models import ProjectionError
 from leadstate.workers.base import Worker
 
 log = logging.getLogger("leadstate.projections")
@@ -37,14 +36,13 @@ class FollowerWorker(Worker):
 
     name = "projection-follower"
 
-    def __init__(self, leadstate: Leadstate, names: Sequence[str] = ASYNC_READ_MODELS) -> None:
+    def __init__(self, store: Store, leases: Leases, followers: Sequence[Follower]) -> None:
         super().__init__(poll_seconds=POLL_SECONDS)
-        self.store = leadstate.store
-        self.leases = leadstate.leases
-        self.followers = [Follower(leadstate.engine, name) for name in names]
-        self.owner = new_owner()
+        self.store = store
+        self.lease = leases.lease(LEASE, LEASE_SECONDS)
+        self.followers = list(followers)
         self.leading = threading.Event()
-        self.failed: dict[str, str] = {}
+        self.failed: dict[str, str] = {}  # read models stopped here, and why
         self._maintained = time.monotonic()
         self._waiter: CommitWaiter | None = None
 
@@ -59,7 +57,7 @@ class FollowerWorker(Worker):
 
     def run_once(self) -> bool:
         """Lead and catch every followed read model up; stand by when another leads."""
-        if not self.leases.claim(LEASE, self.owner, LEASE_SECONDS):
+        if not self.lease.claim():
             self._lead(False)
             self._stop.wait(STANDBY_SECONDS)
             return False
@@ -67,8 +65,6 @@ class FollowerWorker(Worker):
         self._listen()
         total = 0
         for follower in self.followers:
-            if follower.name in self.failed:
-                continue
             try:
                 total += follower.catch_up(self._stop, self._renew)
             except ProjectionError as error:
@@ -76,15 +72,18 @@ class FollowerWorker(Worker):
                 self.failed[follower.name] = reason
                 log.error("read model %s stopped: %s", follower.name, reason)
                 registry.set_error(self.store, follower.name, reason)
+            else:
+                if follower.live:  # a rebuild replaced a stopped one: followed again
+                    self.failed.pop(follower.name, None)
         if time.monotonic() - self._maintained > MAINTENANCE_SECONDS:
             self._maintained = time.monotonic()
             registry.drop_retired(self.store)
         return total > 0
 
     def _renew(self) -> None:
-        if not self.leases.claim(LEASE, self.owner, LEASE_SECONDS):
+        if not self.lease.claim():
             self._lead(False)
-            raise RuntimeError("another process took the follower lease over")
+            raise LeaseLost("another process took the follower lease over")
 
     # -- waking ------------------------------------------------------------------------
 
@@ -126,5 +125,5 @@ class FollowerWorker(Worker):
         """Give the lease and the commit waiter up."""
         self._close_waiter()
         if self.leading.is_set():
-            self.leases.release(LEASE, self.owner)
+            self.lease.release()
         self.leading.clear()

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 
-from leadstate.application.bootstrap import Leadstate
-from leadstate.persistence.leases import new_owner
+from leadstate.application.bulk import BulkActions
+from leadstate.persistence.leases import Leases, new_owner
 from leadstate.workers.base import Worker
 
 log = logging.getLogger("leadstate.jobs")
@@ -26,24 +27,28 @@ class JobRunner(Worker):
     name = "job-runner"
 
     def __init__(
-        self, leadstate: Leadstate, *, poll_seconds: float = 1.0, batch_pause: float = 0.0
+        self,
+        actions: BulkActions,
+        leases: Leases,
+        housekeeping: Sequence[Callable[[], object]] = (),
+        *,
+        lease_seconds: float,
+        poll_seconds: float = 1.0,
+        batch_pause: float = 0.0,
     ) -> None:
         super().__init__(poll_seconds=poll_seconds)
-        self.actions = leadstate.actions
-        self.leases = leadstate.leases
-        self.app = leadstate.app
-        self.idempotency = leadstate.idempotency
+        self.actions = actions
+        self.leases = leases
+        self.housekeeping = list(housekeeping)
+        self.lease_seconds = lease_seconds
         self.batch_pause = batch_pause
-        self.lease_seconds = leadstate.settings.job_lease_seconds
-        self.compact_interval = leadstate.settings.compact_interval_seconds
         self.owner = new_owner()
-        self.actions.job_listeners.append(self.wake)
 
     def run_once(self) -> bool:
         """Every unfinished job this runner can lease, then housekeeping."""
         self.run_pending()
-        self.app.compact_if_due(self.compact_interval)
-        self.idempotency.purge_expired_if_due()  # 24-hour records (SPEC §6)
+        for chore in self.housekeeping:
+            chore()
         return False
 
     def run_pending(self) -> int:
@@ -58,8 +63,8 @@ class JobRunner(Worker):
 
     def run_job(self, job_id: str) -> bool:
         """Run one job to its end while holding its lease; True if it finished here."""
-        lease = f"job:{job_id}"
-        if not self.leases.claim(lease, self.owner, self.lease_seconds):
+        lease = self.leases.lease(f"job:{job_id}", self.lease_seconds, self.owner)
+        if not lease.claim():
             return False
         try:
             while not self.stopping:
@@ -73,8 +78,8 @@ class JobRunner(Worker):
                     return True
                 if self.batch_pause:
                     time.sleep(self.batch_pause)
-                if not self.leases.claim(lease, self.owner, self.lease_seconds):
+                if not lease.claim():
                     return False
             return False
         finally:
-            self.leases.release(lease, self.owner)
+            lease.release()

@@ -168,7 +168,6 @@ class OutboxSender(Worker):
         self.sent = 0
         self._backoff_until = 0.0
         self._failures = 0
-        exports.listeners.append(self.wake)
 
     def idle(self, seconds: float) -> None:
         """While SMTP is down, wait out the backoff instead of the poll interval."""

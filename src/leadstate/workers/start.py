@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from leadstate.application.bootstrap import Leadstate
+from leadstate.projections.follower import Follower
+from leadstate.projections.models import ASYNC_READ_MODELS
 from leadstate.workers.base import Worker
 from leadstate.workers.exports import ExportWriter
 from leadstate.workers.follower import FollowerWorker
@@ -25,18 +28,41 @@ class Workers:
 
 
 def job_runner(leadstate: Leadstate) -> JobRunner:
-    """A job runner with the configured pause between batches."""
-    return JobRunner(leadstate, batch_pause=leadstate.settings.job_batch_pause_ms / 1000)
+    """A job runner woken by the jobs submitted in this process; between jobs it
+    compacts SQLite after deletions and purges expired idempotency records."""
+    settings = leadstate.settings
+    runner = JobRunner(
+        leadstate.actions,
+        leadstate.leases,
+        [
+            lambda: leadstate.app.compact_if_due(settings.compact_interval_seconds),
+            leadstate.idempotency.purge_expired_if_due,  # 24-hour records (SPEC §6)
+        ],
+        lease_seconds=settings.job_lease_seconds,
+        batch_pause=settings.job_batch_pause_ms / 1000,
+    )
+    leadstate.actions.job_listeners.append(runner.wake)
+    return runner
 
 
 def outbox_sender(leadstate: Leadstate) -> OutboxSender:
-    """The email outbox's sender."""
-    return OutboxSender(leadstate.exports, leadstate.outbox, leadstate.leases, leadstate.settings)
+    """The email outbox's sender, woken when an export becomes ready here."""
+    sender = OutboxSender(leadstate.exports, leadstate.outbox, leadstate.leases, leadstate.settings)
+    leadstate.exports.listeners.append(sender.wake)
+    return sender
 
 
-def follower(leadstate: Leadstate) -> FollowerWorker:
+def export_writer(leadstate: Leadstate) -> ExportWriter:
+    """The export writer, woken when an export is requested here."""
+    writer = ExportWriter(leadstate.exports)
+    leadstate.exports.listeners.append(writer.wake)
+    return writer
+
+
+def follower(leadstate: Leadstate, names: Sequence[str] = ASYNC_READ_MODELS) -> FollowerWorker:
     """The asynchronous read models' follower."""
-    return FollowerWorker(leadstate)
+    followers = [Follower(leadstate.engine, name) for name in names]
+    return FollowerWorker(leadstate.store, leadstate.leases, followers)
 
 
 def start_workers(
@@ -55,5 +81,5 @@ def start_workers(
         workers.running.append(follower(leadstate).start())
     if settings.run_export_workers if exports is None else exports:
         workers.running.append(outbox_sender(leadstate).start())
-        workers.running.append(ExportWriter(leadstate.exports).start())
+        workers.running.append(export_writer(leadstate).start())
     return workers

@@ -99,7 +99,7 @@ def records_naming(app: Leadstate, lead_id: int) -> int:
             (Lead.create_id(lead_id).hex,),
         )
         found = cur.fetchone()
-    return int(found["n"] if isinstance(found, dict) else found[0])
+    return int(found["n"])
 
 
 # -- idempotency ----------------------------------------------------------------------

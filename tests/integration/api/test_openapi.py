@@ -405,7 +405,7 @@ def test_every_route_answers_what_its_openapi_schema_declares(
     )
     with local.app.store.read() as cur:
         cur.execute(f"SELECT export_id FROM {local.app.tables['exports']}")
-        export_id = cur.fetchone()[0]
+        export_id = cur.fetchone()["export_id"]
     link = f"/exports/{local.app.exports.links.token(export_id, 0)}"
     call("GET", "/exports/{token}", link, headers={"Authorization": ""})
     call("GET", "/exports/{token}", link[:-2] + "xy")

@@ -9,10 +9,9 @@ from pydantic import BaseModel, Field
 
 from leadstate.api.auth import API_PREFIX, ReadKey, WriteKey
 from leadstate.api.bodies import RequestModel
-from leadstate.api.deps import AccountId, DialingDep, RequestMeta
+from leadstate.api.deps import AccountId, DialingDep, RequestMeta, parse_time_param
 from leadstate.api.routers import API_ERRORS
 from leadstate.api.schemas import INT32_MAX, DateTimeText, DispositionText, ErrorResponse
-from leadstate.domain import InvalidRequest, parse_time
 from leadstate.requests.calls import parse_dial_attempt
 
 router = APIRouter(prefix=API_PREFIX, tags=["Calls"], responses=API_ERRORS)
@@ -51,15 +50,6 @@ class CallRecordView(BaseModel):
     recordedAt: DateTimeText
     leadState: str = Field(description="The lead's state right after this pass.")
     leadPasses: int = Field(description="The lead's passes right after this pass.")
-
-
-def _time(name: str, value: str | None) -> Any:
-    if value is None:
-        return None
-    try:
-        return parse_time(value)
-    except (ValueError, OverflowError) as error:
-        raise InvalidRequest(f"{name}: {error}") from None
 
 
 @router.post(
@@ -117,8 +107,8 @@ def search_calls(
         campaign_id=campaignId,
         agent_id=agentId,
         lead_id=leadId,
-        start=_time("from", start),
-        end=_time("to", end),
+        start=parse_time_param("from", start),
+        end=parse_time_param("to", end),
         page=page,
         max_rows=maxRows,
     )
