@@ -11,7 +11,7 @@ from leadstate.application.bootstrap import Leadstate
 from leadstate.application.export_links import LinkGone
 from leadstate.domain import Conflict, InvalidRequest, NotFound, utcnow
 from leadstate.domain.export import ExportStatus
-from leadstate.persistence.schema import EXPORT_FILES, EXPORT_LEADS, OUTBOX
+from leadstate.persistence.tables import EXPORT_FILES, EXPORT_LEADS, OUTBOX
 from leadstate.requests.calls import parse_dial_attempt
 from tests.integration._support import (
     ACCOUNT,

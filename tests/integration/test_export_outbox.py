@@ -19,7 +19,7 @@ from leadstate.application.bootstrap import Leadstate
 from leadstate.application.exports import write_zip
 from leadstate.application.views import LEAD_VIEW_FIELDS
 from leadstate.domain.export import ExportStatus
-from leadstate.persistence.schema import OUTBOX
+from leadstate.persistence.tables import OUTBOX
 from leadstate.workers.exports import ExportWriter
 from leadstate.workers.outbox import SmtpConfig, SmtpUrlError
 from leadstate.workers.start import outbox_sender

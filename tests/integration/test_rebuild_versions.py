@@ -113,3 +113,22 @@ def test_projections_status_on_the_command_line(app: Leadstate, settings: Settin
         assert row_["status"] == "live"
     assert rows["lead_search"]["lag"] == 0
     assert rows["lead_counts"]["lag"] > 0, "nobody follows the log in this test"
+
+
+def test_data_commands_never_rebuild_they_say_to_migrate_and_migrate_does(
+    make_app: Callable[..., Leadstate], settings: Settings, newer_definitions: Path
+) -> None:
+    old = make_app()
+    load_leads(old, [row() for _ in range(20)])
+    newer = {"LEADSTATE_PROJECTIONS_DIR": str(newer_definitions)}
+
+    refused = run_cli(settings, "search", "-a", str(ACCOUNT), "--count", **newer)
+    assert refused.returncode != 0
+    assert "leadstate migrate" in refused.stderr and "lead_search" in refused.stderr
+    assert registry.registrations(old.store)["lead_search"].version == load("lead_search").version
+
+    migrated = run_cli(settings, "migrate", **newer)
+    assert migrated.returncode == 0, migrated.stderr
+    counted = run_cli(settings, "search", "-a", str(ACCOUNT), "--count", **newer)
+    assert counted.returncode == 0, counted.stderr
+    assert '"count": 20' in counted.stdout

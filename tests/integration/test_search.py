@@ -9,9 +9,8 @@ import pytest
 
 from leadstate.application.bootstrap import Leadstate
 from leadstate.domain import InvalidRequest
-from leadstate.domain.criteria import TEXT_FIELDS
 from leadstate.projections import lead_search
-from leadstate.requests.criteria import parse_criteria
+from leadstate.requests.criteria import TEXT_FIELDS, parse_criteria
 from leadstate.requests.edits import parse_edit
 from tests.integration._support import (
     ACCOUNT,

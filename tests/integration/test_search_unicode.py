@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from leadstate.application.bootstrap import Leadstate
-from leadstate.domain.criteria import TEXT_FIELDS
 from leadstate.domain.values import text_key
+from leadstate.requests.criteria import TEXT_FIELDS
 from tests.integration._support import CAMPAIGN, ids, load, row
 
 # Criterion JSON name -> the lead field it matches.

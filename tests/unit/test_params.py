@@ -14,7 +14,7 @@ from leadstate.domain import (
     InvalidRequest,
     LeadAction,
 )
-from leadstate.requests.params import parse_params
+from leadstate.requests.params import params_record, parse_params
 
 NO_PARAM_ACTIONS = [
     LeadAction.RESET_LEADS,
@@ -392,7 +392,7 @@ def test_params_record_parses_back_to_the_same_params(
 ) -> None:
     params = parse_params(action, raw)
 
-    record = params.as_record(action)
+    record = params_record(action, params)
 
     assert set(record) <= set(raw)
     assert parse_params(action, record) == params

@@ -9,8 +9,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from eventsourcing.utils import EnvType
-
 from leadstate.application.audit import Audit
 from leadstate.application.bulk import BulkActions
 from leadstate.application.dialing import Dialing
@@ -99,9 +97,9 @@ class Leadstate:
         self.engine.store.close()
 
 
-def open_leadstate(settings: Settings, env: EnvType | None = None) -> Leadstate:
+def open_leadstate(settings: Settings) -> Leadstate:
     """The service on a migrated database."""
-    engine = Engine(settings, env)
+    engine = Engine(settings)
     store = engine.store
     tables = LiveTables()
     routing = route(store, tables)
@@ -111,6 +109,7 @@ def open_leadstate(settings: Settings, env: EnvType | None = None) -> Leadstate:
     leases = Leases(store)
     api_keys = ApiKeys(store)
     idempotency = IdempotencyStore(store)
+    store.on_shred = idempotency.forget_leads  # stored answers naming shredded leads go too
     secrets = Secrets(store.secret)
     leads = Leads(
         writes,

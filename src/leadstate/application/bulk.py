@@ -18,7 +18,8 @@ from leadstate.domain.criteria import SearchCriteria
 from leadstate.domain.job import BulkJob, LeadIds
 from leadstate.persistence.base import GuardFailed
 from leadstate.projections.queries import Queries
-from leadstate.requests.params import parse_params
+from leadstate.requests.criteria import criteria_record
+from leadstate.requests.params import params_record, parse_params
 
 
 class Selecting(Protocol):
@@ -209,7 +210,7 @@ class BulkActions:
             job_id=uuid.uuid4().hex,
             account_id=account_id,
             action=action.value,
-            params=params.as_record(action),
+            params=params_record(action, params),
             criteria_hash=self.hash_criteria(criteria),
             targets=LeadIds(targets),
             actor=meta.actor,
@@ -224,7 +225,7 @@ class BulkActions:
 
     def hash_criteria(self, criteria: SearchCriteria) -> str:
         """A keyed hash of the criteria: jobs never store personal data in clear."""
-        canonical = json.dumps(criteria.as_record(), sort_keys=True, default=str).encode()
+        canonical = json.dumps(criteria_record(criteria), sort_keys=True, default=str).encode()
         return self.secrets.hexdigest("criteria-hash", canonical)
 
     def get_job(self, account_id: int, job_id: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from leadstate.domain import DomainError, NotFound, normalize_phone
 from leadstate.domain.criteria import SearchCriteria
 from leadstate.domain.export import Export
 from leadstate.domain.values import text_key
+from leadstate.requests.criteria import criteria_record
 
 # Criteria whose values are personal data (SPEC §5): kept only as keyed hashes.
 PERSONAL_CRITERIA = frozenset(
@@ -71,7 +72,7 @@ class ExportLinks:
             return "hmac-sha256:" + self.secrets.hexdigest("criteria-hash", text.encode())
 
         out: dict[str, Any] = {}
-        for name, value in criteria.as_record().items():
+        for name, value in criteria_record(criteria).items():
             if name in PERSONAL_CRITERIA:
                 out[name] = (
                     [one(name, v) for v in value] if isinstance(value, list) else one(name, value)

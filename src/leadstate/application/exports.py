@@ -38,7 +38,6 @@ from leadstate.domain.export import Export, ExportStatus, LinkState
 from leadstate.persistence.base import Row, micros
 from leadstate.persistence.files import ExportFiles, FileGone
 from leadstate.persistence.leases import Leases
-from leadstate.persistence.schema import EXPORT_LEADS
 from leadstate.projections.queries import Queries
 
 log = logging.getLogger("leadstate.exports")
@@ -174,8 +173,7 @@ class Exports:
             correlation_id=meta.correlation_id,
         )
         self.writes.save(export)
-        with self.queries.store.write() as cur:  # the matched leadIds, in one statement
-            self.queries.select_into(cur, EXPORT_LEADS, export.export_id, account_id, criteria)
+        self.queries.hold_matching(export.export_id, account_id, criteria)
         selected = self.files.held_count(export.export_id)
         now = utcnow()
         self._change(export.export_id, lambda e: e.leads_selected(selected, now))

@@ -11,59 +11,29 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from leadstate.application.bootstrap import Leadstate
-from leadstate.cli.base import cli, open_service
+from leadstate.cli.base import AccountOpt, cli, err, fail, open_service, progress_bar
 from leadstate.domain import DomainError, parse_time
 from leadstate.projections.rebuild import Progress as RebuildProgress
 from leadstate.projections.rebuild import RebuildBusyError
 from leadstate.workers.start import follower
-
-err = Console(stderr=True)
 
 
 def open_maintenance_app() -> Leadstate:
     """The service as maintenance commands open it: no read-model upgrade. Run with a
     newer read-model version beside the old service, `projections rebuild` must stage
     that version's table, not swap it in under the running old code."""
-    return open_service(upgrade=False)
+    return open_service(require_current=False)
 
 
 projections = typer.Typer(no_args_is_help=True, help="Read models: status, rebuilds, follower.")
 cli.add_typer(projections, name="projections")
 
-AccountOpt = Annotated[int, typer.Option("--account", "-a", help="Account id.")]
-
 
 def _echo_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, default=str))
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
-
-
-def _bar() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-    )
 
 
 @cli.command()
@@ -73,7 +43,7 @@ def history(lead_id: int, account: AccountOpt) -> None:
     try:
         _echo_json(app.audit.lead_history(account, lead_id))
     except DomainError as error:
-        _fail(error.message)
+        fail(error.message)
     finally:
         app.close()
 
@@ -93,12 +63,12 @@ def replay(
         try:
             when = parse_time(as_of)
         except ValueError as error:
-            _fail(str(error))
+            fail(str(error))
     app = open_maintenance_app()
     try:
         _echo_json(app.leads.get_lead(account, lead_id, version=version, as_of=when))
     except DomainError as error:
-        _fail(error.message)
+        fail(error.message)
     finally:
         app.close()
 
@@ -114,7 +84,7 @@ def verify(
     app = open_maintenance_app()
     started = time.perf_counter()
     try:
-        with _bar() as bar:
+        with progress_bar() as bar:
             task = bar.add_task("verify", total=None, rate="")
 
             def progress(done: int, total: int) -> None:
@@ -193,7 +163,7 @@ def projections_rebuild(
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     app = open_maintenance_app()
     try:
-        with _bar() as bar:
+        with progress_bar() as bar:
             task = bar.add_task(name, total=None, rate="")
 
             def progress(p: RebuildProgress) -> None:
@@ -209,7 +179,7 @@ def projections_rebuild(
                 name, swap=swap, page=page_size, on_progress=progress, wait_for_lease=wait
             )
     except (DomainError, RebuildBusyError) as error:
-        _fail(error.message if isinstance(error, DomainError) else str(error))
+        fail(error.message if isinstance(error, DomainError) else str(error))
     finally:
         app.close()
     if result["status"] == "staged":
@@ -229,7 +199,7 @@ def projections_rebuild(
 def projections_follow() -> None:
     """Run the asynchronous read models in this process (one process leads at a time)."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    app = open_service().start()
+    app = open_service(upgrade=True).start()
     worker = follower(app).start()
     stopping = False
 

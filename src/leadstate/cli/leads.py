@@ -14,21 +14,17 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 from leadstate.application.bootstrap import Leadstate
-from leadstate.application.views import action_result, wire
-from leadstate.cli.base import cli, open_service
+from leadstate.application.views import action_result, job_accepted, load_result, wire
+from leadstate.cli.base import AccountOpt, cli, err, fail, open_service, progress_bar
 from leadstate.domain import DomainError, LeadAction, Meta
 from leadstate.requests.criteria import parse_criteria
 from leadstate.requests.loads import parse_load_request
 from leadstate.requests.params import parse_params
 from leadstate.workers.start import job_runner
 
-err = Console(stderr=True)
-
-AccountOpt = Annotated[int, typer.Option("--account", "-a", help="Account id.")]
 CampaignsOpt = Annotated[
     list[int] | None, typer.Option("--campaign", "-c", help="Campaign id (repeatable).")
 ]
@@ -86,22 +82,6 @@ def _criteria(
     return body
 
 
-def _progress() -> Progress:
-    """A progress bar on stderr (stdout stays machine-readable)."""
-    return Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-    )
-
-
-def _fail(error: DomainError) -> None:
-    err.print(f"[red]error:[/red] {error.message}")
-    raise typer.Exit(2)
-
-
 @cli.command()
 def load(
     file: Annotated[Path, typer.Argument(help="CSV with a header row of vendor field names.")],
@@ -135,8 +115,8 @@ def load(
             list_state="PAUSED" if paused else None,
             list_id=list_id,
         )
-        with _progress() as bar:
-            task = bar.add_task("loading", total=len(rows))
+        with progress_bar() as bar:
+            task = bar.add_task("loading", total=len(rows), rate="")
             result = app.loading.load_leads(
                 account,
                 campaign,
@@ -145,22 +125,13 @@ def load(
                 progress=lambda done: bar.update(task, completed=done),
             )
     except DomainError as error:
-        _fail(error)
+        fail(error.message)
         return
     finally:
         app.close()
     for rejected in result.rejected:
         err.print(f"[yellow]rejected:[/yellow] {rejected.message}: {list(rejected.row_data)}")
-    typer.echo(
-        json.dumps(
-            {
-                "listId": result.list_id,
-                "leadsSupplied": result.leads_supplied,
-                "leadsInserted": result.leads_inserted,
-                "rejected": len(result.rejected),
-            }
-        )
-    )
+    typer.echo(json.dumps(wire(load_result(result))))
 
 
 SHOWN = (
@@ -204,7 +175,7 @@ def search(
             return
         rows = app.leads.search(account, parsed, page=page, max_rows=max_rows, sort=sort)
     except DomainError as error:
-        _fail(error)
+        fail(error.message)
         return
     finally:
         app.close()
@@ -249,8 +220,8 @@ def action(
     try:
         action = LeadAction.parse(lead_action)
         params = parse_params(action, _params(param))
-        with _progress() as bar:
-            task = bar.add_task(lead_action, total=None)
+        with progress_bar() as bar:
+            task = bar.add_task(lead_action, total=None, rate="")
             outcome = app.actions.perform_action(
                 account, action, params, parse_criteria(body), Meta.now(_actor())
             )
@@ -262,7 +233,7 @@ def action(
                 bar.update(task, completed=outcome.processed, total=outcome.total)
                 summary = wire(action_result(outcome))
     except DomainError as error:
-        _fail(error)
+        fail(error.message)
         return
     finally:
         app.close()
@@ -289,4 +260,5 @@ def _follow_job(
     worker.join()
     state = app.actions.get_job(account, job["jobId"])
     progress(int(state["processed"]), int(state["total"]))
-    return {"jobId": state["jobId"], "status": state["status"], **state["result"]}
+    answer: dict[str, Any] = wire(job_accepted(state))
+    return answer

@@ -1,4 +1,4 @@
-"""Operations: the bulk-job worker."""
+"""Operations: the explicit migrate step and the bulk-job worker."""
 
 from __future__ import annotations
 
@@ -8,8 +8,19 @@ from typing import Annotated
 
 import typer
 
+from leadstate.application.bootstrap import migrate
 from leadstate.cli.base import cli, open_service
+from leadstate.settings import Settings
 from leadstate.workers.start import job_runner
+
+
+@cli.command("migrate")
+def migrate_command() -> None:
+    """Create what is missing and bring every read model to this code's version
+    (rebuilding those that are older); idempotent, safe beside running servers."""
+    migrate(Settings())
+    typer.echo("migrated")
+
 
 jobs = typer.Typer(no_args_is_help=True, help="Bulk jobs.")
 cli.add_typer(jobs, name="jobs")
@@ -20,7 +31,7 @@ def jobs_run(
     once: Annotated[bool, typer.Option(help="Run what is pending, then exit.")] = False,
 ) -> None:
     """Run bulk jobs in this process (a worker beside or instead of `leadstate serve`)."""
-    app = open_service().start()
+    app = open_service(upgrade=True).start()
     runner = job_runner(app)
     try:
         if once:

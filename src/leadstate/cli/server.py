@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from leadstate.application.bootstrap import Leadstate
-from leadstate.cli.base import api_keys, cli
+from leadstate.cli.base import api_keys, cli, fail
 from leadstate.domain import DomainError
 from leadstate.logs import logging_config
 from leadstate.persistence.apikeys import DEFAULT_SCOPES, SCOPES, ApiKey
@@ -19,8 +19,6 @@ from leadstate.settings import Settings
 
 keys = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
 cli.add_typer(keys, name="keys")
-
-err = Console(stderr=True)
 
 
 def _shown_host(host: str) -> str:
@@ -99,8 +97,7 @@ def keys_create(
         try:
             _, token = keys.create(account, scope or list(DEFAULT_SCOPES), name)
         except DomainError as error:
-            err.print(f"[red]error:[/red] {error.message}")
-            raise typer.Exit(2) from None
+            fail(error.message)
     typer.echo(token)
 
 
@@ -134,6 +131,5 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_..
         try:
             key = keys_store.revoke(key_id)
         except DomainError as error:
-            err.print(f"[red]error:[/red] {error.message}")
-            raise typer.Exit(1) from None
+            fail(error.message, 1)
     typer.echo(f"revoked {key.key_id}")

@@ -1,7 +1,7 @@
 """Lead actions and their parameters (SPEC §2 param table) as typed values.
 
-`leadstate.requests.params` parses a `paramMap` into `ActionParams` (and a job's stored
-record back); `as_record` writes them in the request's own vocabulary.
+`leadstate.requests.params` parses a `paramMap` into `ActionParams` and writes a job's
+record of them in the request's own vocabulary.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from leadstate.domain.errors import InvalidRequest
 
@@ -77,79 +76,3 @@ class ActionParams:
     callback_date: datetime | None = None
     email_to: tuple[str, ...] = ()
     force_dialer_cache_refresh: bool = False
-
-    def as_record(self, action: LeadAction) -> dict[str, Any]:
-        """The params that matter for `action`, in the request's own vocabulary, so
-        that parsing `record` as the action's `paramMap` gives these params back."""
-        defaults = ActionParams()
-        out: dict[str, Any] = {}
-        for key in ALLOWED_PARAMS[action]:
-            name = PARAM_FIELDS[key]
-            value = getattr(self, name)
-            if key not in REQUIRED_PARAMS.get(action, ()) and value == getattr(defaults, name):
-                continue
-            if key == "DUPLICATE_ACTION_SETTING":
-                value = "IGNORE" if value else "MOVE"
-            elif isinstance(value, datetime):
-                value = value.isoformat()
-            elif isinstance(value, StrEnum):
-                value = value.value
-            elif isinstance(value, tuple):
-                value = ",".join(value)
-            out[key] = value
-        return out
-
-
-PARAM_FIELDS = {
-    "PASS_DISPOSITION": "pass_disposition",
-    "REQUEUE": "requeue",
-    "DO_NOT_CALL": "do_not_call",
-    "MERGE_ORIGINAL": "merge_original",
-    "PASS_DELAY": "pass_delay_min",
-    "CAMPAIGN_ID": "campaign_id",
-    "LIST_ID": "list_id",
-    "LIST_NAME": "list_name",
-    "CREATE_COPY_SETTING": "copy_setting",
-    "DUPLICATE_ACTION_SETTING": "ignore_duplicates",
-    "ACTION_TYPE": "callback_type",
-    "RESERVATION_AGENT_ID": "agent_id",
-    "CALLBACK_DATE": "callback_date",
-    "EMAIL_TO": "email_to",
-    "force_dialer_cache_refresh": "force_dialer_cache_refresh",
-}
-
-ALLOWED_PARAMS: dict[LeadAction, tuple[str, ...]] = {
-    LeadAction.RESET_LEADS: (),
-    LeadAction.READY_LEADS: (),
-    LeadAction.CANCEL_LEADS: (),
-    LeadAction.PAUSE_LEADS: (),
-    LeadAction.SUPPRESS_LEADS: (),
-    LeadAction.UNSUPPRESS_LEADS: (),
-    LeadAction.DELETE_LEADS: (),
-    LeadAction.MANUAL_LEADS: (
-        "PASS_DISPOSITION",
-        "REQUEUE",
-        "DO_NOT_CALL",
-        "MERGE_ORIGINAL",
-        "PASS_DELAY",
-    ),
-    LeadAction.MOVE_TO_CAMPAIGN: (
-        "CAMPAIGN_ID",
-        "LIST_ID",
-        "LIST_NAME",
-        "CREATE_COPY_SETTING",
-        "DUPLICATE_ACTION_SETTING",
-    ),
-    LeadAction.CALLBACK_LEADS: ("ACTION_TYPE", "RESERVATION_AGENT_ID", "CALLBACK_DATE"),
-    LeadAction.AGENT_RESERVATION: ("RESERVATION_AGENT_ID",),
-    LeadAction.EMAIL_LEADS: ("EMAIL_TO",),
-    LeadAction.DIALER_REFRESH: ("force_dialer_cache_refresh",),
-}
-
-REQUIRED_PARAMS: dict[LeadAction, tuple[str, ...]] = {
-    LeadAction.MANUAL_LEADS: ("PASS_DISPOSITION",),
-    LeadAction.MOVE_TO_CAMPAIGN: ("CAMPAIGN_ID", "LIST_ID"),
-    LeadAction.CALLBACK_LEADS: ("ACTION_TYPE",),
-    LeadAction.AGENT_RESERVATION: ("RESERVATION_AGENT_ID",),
-    LeadAction.EMAIL_LEADS: ("EMAIL_TO",),
-}

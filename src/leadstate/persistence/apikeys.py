@@ -19,7 +19,7 @@ from typing import Any
 
 from leadstate.domain import InvalidRequest, NotFound
 from leadstate.persistence.base import Store, from_micros, micros
-from leadstate.persistence.schema import API_KEYS
+from leadstate.persistence.tables import API_KEYS
 
 ALL_ACCOUNTS = "*"
 TOKEN_PREFIX = "lsk_"

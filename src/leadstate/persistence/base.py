@@ -25,6 +25,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from leadstate.domain.values import MAX_INT32
+from leadstate.persistence.tables import COUNTERS, LEAD_KEYS, PROJECTIONS, SECRETS
 
 Row = Mapping[str, Any]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -348,7 +349,7 @@ class Store(ABC):
 
     def secret(self, name: str) -> str:
         """A random installation secret, created on first use."""
-        table = self.qualify("ls_secrets")
+        table = self.qualify(SECRETS)
         with self.write() as cur:
             cur.execute(
                 f"INSERT INTO {table} (name, secret) VALUES ({self.ph}, {self.ph}) "
@@ -360,7 +361,7 @@ class Store(ABC):
 
     def allocate(self, counter: str, count: int) -> int:
         """Reserve `count` consecutive ids of `counter` (one atomic UPDATE); the first."""
-        table = self.qualify("ls_counters")
+        table = self.qualify(COUNTERS)
         with self.write() as cur:
             cur.execute(
                 f"INSERT INTO {table} (name, next_value) VALUES ({self.ph}, 1) "
@@ -384,7 +385,7 @@ class Store(ABC):
         if cur is None:
             with self.read() as own:
                 return self.load_keys(ids, own)
-        sql = f"SELECT lead_uuid, data_key FROM {self.qualify('ls_lead_keys')} WHERE lead_uuid IN ({{marks}})"
+        sql = f"SELECT lead_uuid, data_key FROM {self.qualify(LEAD_KEYS)} WHERE lead_uuid IN ({{marks}})"
         rows = self.select_in(cur, sql, [u.hex for u in ids])
         return {UUID(row["lead_uuid"]): bytes(row["data_key"]) for row in rows}
 
@@ -392,7 +393,7 @@ class Store(ABC):
         """Every key from stream `first` to `last` (a scan's page of consecutive streams:
         one range read of the key index instead of lookups)."""
         cur.execute(
-            f"SELECT lead_uuid, data_key FROM {self.qualify('ls_lead_keys')} "
+            f"SELECT lead_uuid, data_key FROM {self.qualify(LEAD_KEYS)} "
             f"WHERE lead_uuid >= {self.ph} AND lead_uuid <= {self.ph}",
             (first.hex, last.hex),
         )
@@ -402,7 +403,7 @@ class Store(ABC):
         """Insert new data keys (an existing key is never replaced)."""
         with self.write() as cur:
             cur.executemany(
-                f"INSERT INTO {self.qualify('ls_lead_keys')} (lead_uuid, data_key) "
+                f"INSERT INTO {self.qualify(LEAD_KEYS)} (lead_uuid, data_key) "
                 f"VALUES ({self.ph}, {self.ph}) ON CONFLICT (lead_uuid) DO NOTHING",
                 [(u.hex, k) for u, k in keys.items()],
             )
@@ -435,7 +436,7 @@ class Store(ABC):
                 cur.executemany(self.upsert_sql(name, table.columns, table.key), table.upserts)
         if changes.shred:
             cur.executemany(
-                f"DELETE FROM {self.qualify('ls_lead_keys')} WHERE lead_uuid = {ph}",
+                f"DELETE FROM {self.qualify(LEAD_KEYS)} WHERE lead_uuid = {ph}",
                 [(u.hex,) for u in changes.shred],
             )
             if self.on_shred is not None:
@@ -443,7 +444,7 @@ class Store(ABC):
         if changes.positions and notification_ids:
             top = max(notification_ids)
             cur.execute(
-                f"UPDATE {self.qualify('ls_projections')} SET position = {ph} "
+                f"UPDATE {self.qualify(PROJECTIONS)} SET position = {ph} "
                 f"WHERE name IN ({self.marks(len(changes.positions))}) AND position < {ph}",
                 (top, *changes.positions, top),
             )

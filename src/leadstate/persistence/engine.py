@@ -17,7 +17,7 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     UUIDAsHex,
 )
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import Environment
 
 from leadstate.persistence.base import Store
 from leadstate.persistence.crypto import Keyring
@@ -30,8 +30,9 @@ from leadstate.settings import Settings
 LOG_NAME = "leadstate"
 
 
-def library_env(settings: Settings) -> dict[str, str]:
-    """The library's settings for `settings.db`; it never creates tables on its own."""
+def library_env(settings: Settings, pool_size: int = 10) -> dict[str, str]:
+    """The library's settings for `settings.db` (PostgreSQL: `pool_size` connections and
+    as many more at peak); it never creates tables on its own."""
     env = {"CREATE_TABLE": "no"}
     if settings.is_postgres:
         url = urlparse(settings.db)
@@ -43,8 +44,8 @@ def library_env(settings: Settings) -> dict[str, str]:
                 "POSTGRES_USER": unquote(url.username or "postgres"),
                 "POSTGRES_PASSWORD": unquote(url.password or ""),
                 "POSTGRES_SCHEMA": settings.pg_schema,
-                "POSTGRES_POOL_SIZE": "10",
-                "POSTGRES_MAX_OVERFLOW": "10",
+                "POSTGRES_POOL_SIZE": str(pool_size),
+                "POSTGRES_MAX_OVERFLOW": str(pool_size),
                 "POSTGRES_LOCK_TIMEOUT": "30",
             }
         )
@@ -65,9 +66,9 @@ def transcoder() -> JSONTranscoder:
 class Engine:
     """The storage of one database for one process."""
 
-    def __init__(self, settings: Settings, env: EnvType | None = None) -> None:
+    def __init__(self, settings: Settings, *, pool_size: int = 10) -> None:
         self.settings = settings
-        environment = Environment(LOG_NAME, {**library_env(settings), **(env or {})})
+        environment = Environment(LOG_NAME, library_env(settings, pool_size))
         self.factory: InfrastructureFactory[Any]
         if settings.is_postgres:
             from leadstate.persistence.postgres import (

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO
 
 from leadstate.persistence.base import Store
-from leadstate.persistence.schema import EXPORT_FILES, EXPORT_LEADS
+from leadstate.persistence.tables import EXPORT_FILES, EXPORT_LEADS
 
 CHUNK_BYTES = 1 << 20
 

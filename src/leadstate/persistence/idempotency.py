@@ -35,6 +35,7 @@ from uuid import UUID
 
 from leadstate.domain.lead import Lead
 from leadstate.persistence.base import Store, chunked
+from leadstate.persistence.tables import IDEMPOTENCY, IDEMPOTENCY_LEADS, LEAD_KEYS
 
 log = logging.getLogger("leadstate.idempotency")
 
@@ -43,8 +44,8 @@ STALE_CLAIM_SECONDS = 600.0
 PURGE_INTERVAL_SECONDS = 60.0
 MAX_KEY_LENGTH = 255
 
-RECORDS = "ls_idempotency"
-RECORD_LEADS = "ls_idempotency_leads"
+RECORDS = IDEMPOTENCY
+RECORD_LEADS = IDEMPOTENCY_LEADS
 
 _LEAD_FIELDS = frozenset({"leadId", "leadIds", "originalLeadId"})
 
@@ -113,7 +114,6 @@ class IdempotencyStore:
         self._secret: bytes | None = None
         self._last_purge = 0.0
         self._purge_lock = threading.Lock()
-        store.on_shred = self.forget_leads
 
     # -- hashing -------------------------------------------------------------------------
 
@@ -233,7 +233,7 @@ class IdempotencyStore:
     def _live_keys(self, cur: Any, uuids: Sequence[str]) -> set[str]:
         """The leads of `uuids` whose data key still exists, share-locked on PostgreSQL
         so that a deletion waits for this transaction (and then purges its record)."""
-        keys = self.store.qualify("ls_lead_keys")
+        keys = self.store.qualify(LEAD_KEYS)
         sql = f"SELECT lead_uuid FROM {keys} WHERE lead_uuid IN ({{marks}}){self.store.share_lock}"
         return {str(r["lead_uuid"]) for r in self.store.select_in(cur, sql, list(uuids))}
 

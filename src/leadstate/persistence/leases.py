@@ -15,6 +15,7 @@ import time
 import uuid
 
 from leadstate.persistence.base import Store
+from leadstate.persistence.tables import LEASES
 
 log = logging.getLogger("leadstate.leases")
 
@@ -81,7 +82,7 @@ class Leases:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.table = store.qualify("ls_leases")
+        self.table = store.qualify(LEASES)
 
     def lease(self, name: str, ttl: float, owner: str | None = None) -> Lease:
         """A handle on the lease `name` for this process (or `owner`)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from leadstate.persistence.base import Row, Store
-from leadstate.persistence.schema import OUTBOX
+from leadstate.persistence.tables import OUTBOX
 
 
 class OutboxRows:

@@ -9,15 +9,22 @@ are created by the explicit migrate step, never by building an object.
 from __future__ import annotations
 
 from leadstate.persistence.base import Store
-
-# Tables of data, not derived from events (never rebuilt): an export's stored ZIP in
-# chunks, the leadIds each export holds (for DELETE_LEADS, SPEC §5) and the email outbox.
-EXPORT_FILES = "ls_export_files"
-EXPORT_LEADS = "ls_export_leads"
-OUTBOX = "ls_outbox"
-API_KEYS = "ls_api_keys"
-IDEMPOTENCY = "ls_idempotency"
-IDEMPOTENCY_LEADS = "ls_idempotency_leads"
+from leadstate.persistence.tables import (
+    API_KEYS,
+    COUNTERS,
+    EXPORT_FILES,
+    EXPORT_LEADS,
+    IDEMPOTENCY,
+    IDEMPOTENCY_LEADS,
+    LEAD_KEYS,
+    LEASES,
+    OUTBOX,
+    PROJECTION_ERRORS,
+    PROJECTIONS,
+    REBUILD_PARTS,
+    REBUILDS,
+    SECRETS,
+)
 
 
 def infrastructure_sql(store: Store) -> str:
@@ -25,16 +32,16 @@ def infrastructure_sql(store: Store) -> str:
     q = store.qualify
     blob = store.blob
     return f"""
-    CREATE TABLE IF NOT EXISTS {q("ls_lead_keys")} (
+    CREATE TABLE IF NOT EXISTS {q(LEAD_KEYS)} (
         lead_uuid TEXT PRIMARY KEY, data_key {blob} NOT NULL);
-    CREATE TABLE IF NOT EXISTS {q("ls_counters")} (
+    CREATE TABLE IF NOT EXISTS {q(COUNTERS)} (
         name TEXT PRIMARY KEY, next_value BIGINT NOT NULL);
-    CREATE TABLE IF NOT EXISTS {q("ls_projections")} (
+    CREATE TABLE IF NOT EXISTS {q(PROJECTIONS)} (
         name TEXT PRIMARY KEY, version INTEGER NOT NULL, table_name TEXT NOT NULL,
         position BIGINT NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'live');
-    CREATE TABLE IF NOT EXISTS {q("ls_leases")} (
+    CREATE TABLE IF NOT EXISTS {q(LEASES)} (
         name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL);
-    CREATE TABLE IF NOT EXISTS {q("ls_secrets")} (
+    CREATE TABLE IF NOT EXISTS {q(SECRETS)} (
         name TEXT PRIMARY KEY, secret TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS {q(API_KEYS)} (
         key_id TEXT PRIMARY KEY, token_hash TEXT NOT NULL, account TEXT NOT NULL,
@@ -65,7 +72,7 @@ def infrastructure_sql(store: Store) -> str:
         created_at DOUBLE PRECISION NOT NULL, sent_at DOUBLE PRECISION);
     CREATE INDEX IF NOT EXISTS {OUTBOX}_due ON {q(OUTBOX)} (status, next_attempt_at);
     CREATE INDEX IF NOT EXISTS {OUTBOX}_export ON {q(OUTBOX)} (export_id);
-    CREATE TABLE IF NOT EXISTS {q("ls_rebuilds")} (
+    CREATE TABLE IF NOT EXISTS {q(REBUILDS)} (
         table_name TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         version INTEGER NOT NULL,
@@ -81,7 +88,7 @@ def infrastructure_sql(store: Store) -> str:
         updated_at DOUBLE PRECISION NOT NULL,
         drop_after DOUBLE PRECISION,
         error TEXT);
-    CREATE TABLE IF NOT EXISTS {q("ls_rebuild_parts")} (
+    CREATE TABLE IF NOT EXISTS {q(REBUILD_PARTS)} (
         table_name TEXT NOT NULL,
         part INTEGER NOT NULL,
         cursor TEXT NOT NULL,
@@ -90,6 +97,6 @@ def infrastructure_sql(store: Store) -> str:
         finished INTEGER NOT NULL DEFAULT 0,
         error TEXT,
         PRIMARY KEY (table_name, part));
-    CREATE TABLE IF NOT EXISTS {q("ls_projection_errors")} (
+    CREATE TABLE IF NOT EXISTS {q(PROJECTION_ERRORS)} (
         name TEXT PRIMARY KEY, error TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)
     """

@@ -23,6 +23,7 @@ from eventsourcing.sqlite import (
 from eventsourcing.utils import Environment, EnvType
 
 from leadstate.persistence.base import Changes, Store, split_sql
+from leadstate.persistence.tables import COUNTERS
 
 EVENTS_TABLE = "stored_events"
 
@@ -275,7 +276,7 @@ class SQLiteStore(Store):
     def lock_writers(self, cursor: Any) -> None:
         """Writers of this process already wait for this connection; take the file lock."""
         cursor.execute(
-            f"INSERT INTO {self.qualify('ls_counters')} (name, next_value) VALUES "
+            f"INSERT INTO {self.qualify(COUNTERS)} (name, next_value) VALUES "
             "('__lock__', 0) ON CONFLICT (name) DO UPDATE SET next_value = next_value"
         )
 

@@ -17,7 +17,7 @@ from leadstate.domain.calls import CallRecord
 from leadstate.domain.dnc import DncEntry
 from leadstate.domain.export import Export, ExportStatus
 from leadstate.persistence.base import TableChanges, micros
-from leadstate.persistence.schema import EXPORT_FILES, EXPORT_LEADS, OUTBOX
+from leadstate.persistence.tables import EXPORT_FILES, EXPORT_LEADS, OUTBOX
 
 CALL_COLUMNS = (
     "call_key",

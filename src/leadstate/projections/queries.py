@@ -17,7 +17,7 @@ from leadstate.domain import DIALABLE_STATES, NotFound
 from leadstate.domain.criteria import SearchCriteria
 from leadstate.domain.dnc import dnc_key
 from leadstate.persistence.base import Row, Store, micros
-from leadstate.persistence.schema import EXPORT_LEADS
+from leadstate.persistence.tables import EXPORT_LEADS
 from leadstate.projections import lead_search
 from leadstate.projections.catalog import campaign_key
 from leadstate.projections.outreach import CALL_COLUMNS
@@ -93,18 +93,18 @@ class Queries:
             )
             return [int(r["lead_id"]) for r in cur.fetchall()]
 
-    def select_into(
-        self, cur: Any, target: str, key: str, account_id: int, criteria: SearchCriteria
-    ) -> None:
-        """Insert (`key`, leadId) into the infrastructure table `target` for every matching
-        lead, in one statement (an export's leads)."""
+    def hold_matching(self, export_id: str, account_id: int, criteria: SearchCriteria) -> None:
+        """Record every lead the criteria match now as held by the export, in one
+        statement (its file is written from exactly these; SPEC §5)."""
         clause, params = self._where(criteria, account_id)
         ph = self.store.ph
-        cur.execute(
-            f"INSERT INTO {self.store.qualify(target)} (export_id, lead_id) "
-            f"SELECT CAST({ph} AS TEXT), lead_id FROM {self.table('lead_search')} WHERE {clause}",
-            (key, *params),
-        )
+        with self.store.write() as cur:
+            cur.execute(
+                f"INSERT INTO {self.store.qualify(EXPORT_LEADS)} (export_id, lead_id) "
+                f"SELECT CAST({ph} AS TEXT), lead_id FROM {self.table('lead_search')} "
+                f"WHERE {clause}",
+                (export_id, *params),
+            )
 
     def list_names(self, list_ids: Iterable[int], cur: Any | None = None) -> dict[int, str]:
         """The names of these lists."""

@@ -194,12 +194,7 @@ class Rebuild:
             if build.version == version and build.status in ("building", "staged"):
                 log.info("resuming rebuild of %s into %s", self.name, build.table_name)
                 return build
-        with self.store.write() as cur:  # a new attempt supersedes failed ones
-            cur.execute(
-                f"DELETE FROM {self.store.qualify('ls_rebuilds')} "
-                f"WHERE name = {self.store.ph} AND status = 'failed'",
-                (self.name,),
-            )
+        registry.forget_failed_builds(self.store, self.name)
         table = f"rm_{self.name}_v{version}_{secrets.token_hex(4)}"
         horizon = self.store.max_position()
         total = self.store.count_events(start=1, stop=horizon, prefix=self.spec.topic_prefix)
@@ -484,12 +479,7 @@ class Rebuild:
                 self.spec.write_tail(store, cur, build.table_name, aggregates)
             top = remaining[-1][0] if remaining else build.position
             old = registry.registrations(store, cur)[self.name]
-            ph = store.ph
-            cur.execute(
-                f"UPDATE {store.qualify('ls_projections')} SET table_name = {ph}, "
-                f"version = {ph}, position = {ph}, status = 'live' WHERE name = {ph}",
-                (build.table_name, build.version, top, self.name),
-            )
+            registry.point_at(store, cur, self.name, build.table_name, build.version, top)
             registry.update_build(
                 store, cur, build.table_name, status="live", phase="done", position=top
             )
@@ -500,10 +490,6 @@ class Rebuild:
                 version=old.version,
                 table=old.table_name,
                 drop_after=time.time() + RETIRE_GRACE_SECONDS,
-            )
-            cur.execute(
-                f"DELETE FROM {store.qualify('ls_projection_errors')} WHERE name = {ph}",
-                (self.name,),
             )
             registry.bump_generation(store, cur)
         self.build = self._reload()

@@ -22,6 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadstate.persistence.base import Store
+from leadstate.persistence.tables import (
+    COUNTERS,
+    PROJECTION_ERRORS,
+    PROJECTIONS,
+    REBUILD_PARTS,
+    REBUILDS,
+)
 from leadstate.projections.definitions import ReadModelDef, load
 from leadstate.projections.models import aux_tables
 
@@ -47,9 +54,7 @@ class Registration:
 
 def registrations(store: Store, cur: Any | None = None) -> dict[str, Registration]:
     """Every registered read model (read with `cur` when given)."""
-    sql = (
-        f"SELECT name, version, table_name, position, status FROM {store.qualify('ls_projections')}"
-    )
+    sql = f"SELECT name, version, table_name, position, status FROM {store.qualify(PROJECTIONS)}"
     if cur is None:
         with store.read() as own:
             own.execute(sql)
@@ -75,7 +80,7 @@ def register(store: Store, name: str, version: int, table: str, position: int) -
     ph = store.ph
     with store.write() as cur:
         cur.execute(
-            f"INSERT INTO {store.qualify('ls_projections')} "
+            f"INSERT INTO {store.qualify(PROJECTIONS)} "
             f"(name, version, table_name, position) VALUES ({ph}, {ph}, {ph}, {ph}) "
             "ON CONFLICT (name) DO NOTHING",
             (name, version, table, position),
@@ -87,7 +92,7 @@ def advance(store: Store, cur: Any, registration: Registration, position: int) -
     it is no longer where `registration` saw it (its table or position changed)."""
     ph = store.ph
     cur.execute(
-        f"UPDATE {store.qualify('ls_projections')} SET position = {ph} "
+        f"UPDATE {store.qualify(PROJECTIONS)} SET position = {ph} "
         f"WHERE name = {ph} AND position = {ph} AND table_name = {ph} RETURNING position",
         (position, registration.name, registration.position, registration.table_name),
     )
@@ -97,7 +102,7 @@ def advance(store: Store, cur: Any, registration: Registration, position: int) -
 def read_generation(store: Store, cur: Any) -> int:
     """The swap generation, read with `cur`."""
     cur.execute(
-        f"SELECT next_value FROM {store.qualify('ls_counters')} WHERE name = {store.ph}",
+        f"SELECT next_value FROM {store.qualify(COUNTERS)} WHERE name = {store.ph}",
         (GENERATION,),
     )
     row = cur.fetchone()
@@ -106,7 +111,7 @@ def read_generation(store: Store, cur: Any) -> int:
 
 def bump_generation(store: Store, cur: Any) -> None:
     """Tell every process that a read model's table changed."""
-    table = store.qualify("ls_counters")
+    table = store.qualify(COUNTERS)
     cur.execute(
         f"INSERT INTO {table} (name, next_value) VALUES ({store.ph}, 1) "
         f"ON CONFLICT (name) DO UPDATE SET next_value = {table}.next_value + 1",
@@ -165,7 +170,7 @@ _BUILD_COLUMNS = (
 
 def builds(store: Store, cur: Any | None = None, *, name: str | None = None) -> list[Build]:
     """Rows of `ls_rebuilds` (of one read model when `name` is given), oldest first."""
-    sql = f"SELECT {_BUILD_COLUMNS} FROM {store.qualify('ls_rebuilds')}"
+    sql = f"SELECT {_BUILD_COLUMNS} FROM {store.qualify(REBUILDS)}"
     params: tuple[Any, ...] = ()
     if name is not None:
         sql += f" WHERE name = {store.ph}"
@@ -186,7 +191,7 @@ def insert_build(store: Store, build: Build) -> None:
     ph = store.ph
     with store.write() as cur:
         cur.execute(
-            f"INSERT INTO {store.qualify('ls_rebuilds')} ({_BUILD_COLUMNS}) "
+            f"INSERT INTO {store.qualify(REBUILDS)} ({_BUILD_COLUMNS}) "
             f"VALUES ({', '.join([ph] * 15)})",
             (
                 build.table_name,
@@ -213,7 +218,7 @@ def update_build(store: Store, cur: Any, table: str, **fields: Any) -> None:
     fields.setdefault("updated_at", time.time())
     sets = ", ".join(f"{k} = {store.ph}" for k in fields)
     cur.execute(
-        f"UPDATE {store.qualify('ls_rebuilds')} SET {sets} WHERE table_name = {store.ph}",
+        f"UPDATE {store.qualify(REBUILDS)} SET {sets} WHERE table_name = {store.ph}",
         (*fields.values(), table),
     )
 
@@ -225,7 +230,7 @@ def retire(
     ph = store.ph
     now = time.time()
     cur.execute(
-        f"INSERT INTO {store.qualify('ls_rebuilds')} "
+        f"INSERT INTO {store.qualify(REBUILDS)} "
         "(table_name, name, version, status, phase, started_at, updated_at, drop_after) "
         f"VALUES ({ph}, {ph}, {ph}, 'retiring', 'done', {ph}, {ph}, {ph}) "
         "ON CONFLICT (table_name) DO UPDATE SET status = 'retiring', phase = 'done', "
@@ -246,21 +251,42 @@ def set_error(store: Store, name: str, error: str | None) -> None:
     with store.write() as cur:
         if error is None:
             cur.execute(
-                f"DELETE FROM {store.qualify('ls_projection_errors')} WHERE name = {ph}", (name,)
+                f"DELETE FROM {store.qualify(PROJECTION_ERRORS)} WHERE name = {ph}", (name,)
             )
             cur.execute(
-                f"UPDATE {store.qualify('ls_projections')} SET status = 'live' WHERE name = {ph}",
+                f"UPDATE {store.qualify(PROJECTIONS)} SET status = 'live' WHERE name = {ph}",
                 (name,),
             )
             return
         cur.execute(
-            f"INSERT INTO {store.qualify('ls_projection_errors')} (name, error, at) "
+            f"INSERT INTO {store.qualify(PROJECTION_ERRORS)} (name, error, at) "
             f"VALUES ({ph}, {ph}, {ph}) ON CONFLICT (name) DO UPDATE SET "
             "error = excluded.error, at = excluded.at",
             (name, error, time.time()),
         )
         cur.execute(
-            f"UPDATE {store.qualify('ls_projections')} SET status = 'failed' WHERE name = {ph}",
+            f"UPDATE {store.qualify(PROJECTIONS)} SET status = 'failed' WHERE name = {ph}",
+            (name,),
+        )
+
+
+def point_at(store: Store, cur: Any, name: str, table: str, version: int, position: int) -> None:
+    """In `cur`'s transaction: `name` is served from `table` (at `version`), applied up
+    to `position`, live again (any error it stopped with is cleared)."""
+    ph = store.ph
+    cur.execute(
+        f"UPDATE {store.qualify(PROJECTIONS)} SET table_name = {ph}, "
+        f"version = {ph}, position = {ph}, status = 'live' WHERE name = {ph}",
+        (table, version, position, name),
+    )
+    cur.execute(f"DELETE FROM {store.qualify(PROJECTION_ERRORS)} WHERE name = {ph}", (name,))
+
+
+def forget_failed_builds(store: Store, name: str) -> None:
+    """Drop the failed builds of `name` (a new attempt supersedes them)."""
+    with store.write() as cur:
+        cur.execute(
+            f"DELETE FROM {store.qualify(REBUILDS)} WHERE name = {store.ph} AND status = 'failed'",
             (name,),
         )
 
@@ -268,7 +294,7 @@ def set_error(store: Store, name: str, error: str | None) -> None:
 def errors(store: Store) -> dict[str, str]:
     """Why each stopped read model stopped."""
     with store.read() as cur:
-        cur.execute(f"SELECT name, error FROM {store.qualify('ls_projection_errors')}")
+        cur.execute(f"SELECT name, error FROM {store.qualify(PROJECTION_ERRORS)}")
         return {str(_dict(r)["name"]): str(_dict(r)["error"]) for r in cur.fetchall()}
 
 
@@ -290,7 +316,7 @@ def parts(store: Store, table: str) -> list[Part]:
     with store.read() as cur:
         cur.execute(
             "SELECT table_name, part, cursor, upto, done, finished, error FROM "
-            f"{store.qualify('ls_rebuild_parts')} WHERE table_name = {store.ph} ORDER BY part",
+            f"{store.qualify(REBUILD_PARTS)} WHERE table_name = {store.ph} ORDER BY part",
             (table,),
         )
         rows = cur.fetchall()
@@ -316,7 +342,7 @@ def create_parts(store: Store, table: str, bounds: list[tuple[str, str]]) -> Non
     ph = store.ph
     with store.write() as cur:
         cur.executemany(
-            f"INSERT INTO {store.qualify('ls_rebuild_parts')} (table_name, part, cursor, upto) "
+            f"INSERT INTO {store.qualify(REBUILD_PARTS)} (table_name, part, cursor, upto) "
             f"VALUES ({ph}, {ph}, {ph}, {ph}) ON CONFLICT (table_name, part) DO NOTHING",
             [(table, k, after, upto) for k, (after, upto) in enumerate(bounds)],
         )
@@ -326,7 +352,7 @@ def update_part(store: Store, cur: Any, table: str, part: int, **fields: Any) ->
     """Change some columns of a scan range (with `cur`, in the caller's transaction)."""
     sets = ", ".join(f"{k} = {store.ph}" for k in fields)
     cur.execute(
-        f"UPDATE {store.qualify('ls_rebuild_parts')} SET {sets} "
+        f"UPDATE {store.qualify(REBUILD_PARTS)} SET {sets} "
         f"WHERE table_name = {store.ph} AND part = {store.ph}",
         (*fields.values(), table, part),
     )
@@ -335,7 +361,7 @@ def update_part(store: Store, cur: Any, table: str, part: int, **fields: Any) ->
 def delete_parts(store: Store, cur: Any, table: str) -> None:
     """Forget a build's scan ranges."""
     cur.execute(
-        f"DELETE FROM {store.qualify('ls_rebuild_parts')} WHERE table_name = {store.ph}",
+        f"DELETE FROM {store.qualify(REBUILD_PARTS)} WHERE table_name = {store.ph}",
         (table,),
     )
 
@@ -356,7 +382,7 @@ def drop_retired(store: Store, *, force: bool = False) -> list[str]:
                 raise RuntimeError(f"{build.table_name} is live; it cannot be dropped")
             drop_tables(store, cur, load(build.name), build.table_name)
             cur.execute(
-                f"DELETE FROM {store.qualify('ls_rebuilds')} WHERE table_name = {store.ph}",
+                f"DELETE FROM {store.qualify(REBUILDS)} WHERE table_name = {store.ph}",
                 (build.table_name,),
             )
             bump_generation(store, cur)

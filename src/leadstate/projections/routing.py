@@ -97,6 +97,16 @@ class TableRouting:
             for name, registration in live.items():
                 self.tables[name] = registration.table_name
 
+    def behind(self) -> dict[str, tuple[int, int]]:
+        """Read models whose live table is older than this code: name -> (live, ours)."""
+        with self._lock:
+            live = dict(self.live)
+        return {
+            name: (registration.version, ours)
+            for name, ours in self.versions.items()
+            if (registration := live.get(name)) is not None and registration.version < ours
+        }
+
     def refresh(self) -> None:
         """Reload the names if the generation moved."""
         with self.store.read() as cur:

@@ -71,8 +71,8 @@ def _die_with_parent(parent: int) -> None:
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    except (OSError, AttributeError):  # not Linux: the getppid checks below still hold
+        log.debug("cannot ask to die with the parent process", exc_info=True)
     if os.getppid() != parent:
         os._exit(1)
 
@@ -88,9 +88,7 @@ def _scan_worker(job: dict[str, Any]) -> int:
 
     table = str(job["table"])
     part_no = int(job["part"])
-    engine = Engine(
-        Settings(**job["settings"]), {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2"}
-    )
+    engine = Engine(Settings(**job["settings"]), pool_size=2)
     try:
         part = next(p for p in registry.parts(engine.store, table) if p.part == part_no)
         scan_part(

@@ -19,6 +19,7 @@ from uuid import UUID
 from leadstate.domain import Lead
 from leadstate.domain.job import LeadIds
 from leadstate.persistence.engine import Engine
+from leadstate.persistence.tables import PROJECTIONS
 from leadstate.projections import registry
 from leadstate.projections.models import (
     COUNT_COLUMNS,
@@ -187,7 +188,7 @@ class Verifier:
                 cur.execute(
                     f"SELECT p.position AS position, p.table_name AS table_name, "
                     f"{', '.join('c.' + c for c in COUNT_COLUMNS)}, c.lead_count AS lead_count "
-                    f"FROM {store.qualify('ls_projections')} p "
+                    f"FROM {store.qualify(PROJECTIONS)} p "
                     f"LEFT JOIN {store.qualify(table)} c ON 1 = 1 WHERE p.name = {store.ph} "
                     f"ORDER BY {cols}",
                     (LEAD_COUNTS.name,),

@@ -2,23 +2,97 @@
 
 Values may come as JSON types or as strings (`"true"`, `"60"`), as vendor clients send
 them; keys are case-sensitive; an unknown key is a 400 naming the allowed ones. A bulk
-job's stored record (`ActionParams.as_record`) is read back the same way.
+job's stored record (`params_record`) is read back the same way.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from leadstate.domain import InvalidRequest, parse_time
-from leadstate.domain.params import (
-    ALLOWED_PARAMS,
-    PARAM_FIELDS,
-    ActionParams,
-    CallbackType,
-    CopySetting,
-    LeadAction,
-)
+from leadstate.domain.params import ActionParams, CallbackType, CopySetting, LeadAction
+
+# The vendor's paramMap names: each -> the ActionParams field it sets.
+PARAM_FIELDS = {
+    "PASS_DISPOSITION": "pass_disposition",
+    "REQUEUE": "requeue",
+    "DO_NOT_CALL": "do_not_call",
+    "MERGE_ORIGINAL": "merge_original",
+    "PASS_DELAY": "pass_delay_min",
+    "CAMPAIGN_ID": "campaign_id",
+    "LIST_ID": "list_id",
+    "LIST_NAME": "list_name",
+    "CREATE_COPY_SETTING": "copy_setting",
+    "DUPLICATE_ACTION_SETTING": "ignore_duplicates",
+    "ACTION_TYPE": "callback_type",
+    "RESERVATION_AGENT_ID": "agent_id",
+    "CALLBACK_DATE": "callback_date",
+    "EMAIL_TO": "email_to",
+    "force_dialer_cache_refresh": "force_dialer_cache_refresh",
+}
+
+ALLOWED_PARAMS: dict[LeadAction, tuple[str, ...]] = {
+    LeadAction.RESET_LEADS: (),
+    LeadAction.READY_LEADS: (),
+    LeadAction.CANCEL_LEADS: (),
+    LeadAction.PAUSE_LEADS: (),
+    LeadAction.SUPPRESS_LEADS: (),
+    LeadAction.UNSUPPRESS_LEADS: (),
+    LeadAction.DELETE_LEADS: (),
+    LeadAction.MANUAL_LEADS: (
+        "PASS_DISPOSITION",
+        "REQUEUE",
+        "DO_NOT_CALL",
+        "MERGE_ORIGINAL",
+        "PASS_DELAY",
+    ),
+    LeadAction.MOVE_TO_CAMPAIGN: (
+        "CAMPAIGN_ID",
+        "LIST_ID",
+        "LIST_NAME",
+        "CREATE_COPY_SETTING",
+        "DUPLICATE_ACTION_SETTING",
+    ),
+    LeadAction.CALLBACK_LEADS: ("ACTION_TYPE", "RESERVATION_AGENT_ID", "CALLBACK_DATE"),
+    LeadAction.AGENT_RESERVATION: ("RESERVATION_AGENT_ID",),
+    LeadAction.EMAIL_LEADS: ("EMAIL_TO",),
+    LeadAction.DIALER_REFRESH: ("force_dialer_cache_refresh",),
+}
+
+REQUIRED_PARAMS: dict[LeadAction, tuple[str, ...]] = {
+    LeadAction.MANUAL_LEADS: ("PASS_DISPOSITION",),
+    LeadAction.MOVE_TO_CAMPAIGN: ("CAMPAIGN_ID", "LIST_ID"),
+    LeadAction.CALLBACK_LEADS: ("ACTION_TYPE",),
+    LeadAction.AGENT_RESERVATION: ("RESERVATION_AGENT_ID",),
+    LeadAction.EMAIL_LEADS: ("EMAIL_TO",),
+}
+
+
+def params_record(action: LeadAction, params: ActionParams) -> dict[str, Any]:
+    """The params that matter for `action`, in the request's own vocabulary, so that
+    parsing the record as the action's `paramMap` gives these params back (how a bulk
+    job stores them)."""
+    defaults = ActionParams()
+    out: dict[str, Any] = {}
+    for key in ALLOWED_PARAMS[action]:
+        name = PARAM_FIELDS[key]
+        value = getattr(params, name)
+        if key not in REQUIRED_PARAMS.get(action, ()) and value == getattr(defaults, name):
+            continue
+        if key == "DUPLICATE_ACTION_SETTING":
+            value = "IGNORE" if value else "MOVE"
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, StrEnum):
+            value = value.value
+        elif isinstance(value, tuple):
+            value = ",".join(value)
+        out[key] = value
+    return out
+
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
