@@ -133,3 +133,76 @@ def test_no_source_file_is_over_600_lines() -> None:
     }
 
     assert long == {}
+
+
+def _calls(path: Path, name: str) -> Iterator[ast.Call]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == name:
+            yield node
+
+
+def _where(path: Path, node: ast.AST) -> str:
+    return f"{path.relative_to(PACKAGE.parent)}:{getattr(node, 'lineno', 0)}"
+
+
+def test_sql_runs_only_in_persistence_and_the_read_side() -> None:
+    inside = [c for p in (PACKAGE / "persistence").glob("*.py") for c in _calls(p, "execute")]
+    assert len(inside) > 20, "the scan finds statements where they are"
+    outside = [
+        _where(path, call)
+        for name, path in modules().items()
+        if not name.startswith(("leadstate.persistence", "leadstate.projections"))
+        for method in ("execute", "executemany")
+        for call in _calls(path, method)
+    ]
+
+    assert outside == []
+
+
+def test_tables_are_created_only_by_the_schema_module_and_the_read_model_sql() -> None:
+    ddl = ("CREATE TABLE", "ALTER TABLE", "DROP TABLE")
+    found = [
+        f"{path.relative_to(PACKAGE.parent)}: {word}"
+        for name, path in modules().items()
+        if name not in ("leadstate.persistence.schema", "leadstate.projections.registry")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        for word in ddl
+        if word in node.value.upper()
+    ]
+
+    assert found == []
+
+
+def test_the_engine_is_told_apart_only_in_persistence() -> None:
+    engine = PACKAGE / "persistence" / "engine.py"
+    assert "is_postgres" in engine.read_text(encoding="utf-8"), "the one place, still there"
+    found = [
+        _where(path, node)
+        for name, path in modules().items()
+        if not name.startswith("leadstate.persistence") and name != "leadstate.settings"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "is_postgres"
+    ]
+
+    assert found == []
+
+
+def test_nobody_reads_a_private_member_by_name_either() -> None:
+    found = [
+        _where(path, call)
+        for path in modules().values()
+        for builtin in ("getattr", "setattr")
+        for call in (
+            n
+            for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(n, ast.Call) and getattr(n.func, "id", None) == builtin
+        )
+        if len(call.args) > 1
+        and not (isinstance(call.args[0], ast.Name) and call.args[0].id == "self")
+        and isinstance(call.args[1], ast.Constant)
+        and str(call.args[1].value).startswith("_")
+        and not str(call.args[1].value).startswith("__")
+    ]
+
+    assert found == []

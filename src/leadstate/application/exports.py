@@ -32,7 +32,7 @@ from typing import IO, Any
 from leadstate.application.export_links import ExportLinks, LinkGone, LinkUnknown
 from leadstate.application.service import Writes
 from leadstate.application.views import LEAD_VIEW_FIELDS, ActionResult, export_view, lead_view
-from leadstate.domain import ActionParams, Conflict, LeadAction, Meta, NotFound, utcnow
+from leadstate.domain import ActionParams, LeadAction, Meta, NotFound, utcnow
 from leadstate.domain.criteria import SearchCriteria
 from leadstate.domain.export import Export, ExportStatus, LinkState
 from leadstate.persistence.base import Row, micros
@@ -236,9 +236,11 @@ class Exports:
             self._fail(export_id, "its leads kept being deleted while it was written")
             return False
         rows, size, sha256 = stored
-        try:
-            self._change(export_id, lambda e: e.file_stored(rows, size, sha256, utcnow()))
-        except Conflict:
+        def stored_unless_withdrawn(export: Export) -> None:
+            if export.status == ExportStatus.WRITING:
+                export.file_stored(rows, size, sha256, utcnow())
+
+        if self._change(export_id, stored_unless_withdrawn).status != ExportStatus.READY:
             self.files.drop_file(export_id)  # withdrawn meanwhile: its data goes at once
             return False
         self._notify()
