@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
 from tests.backends import (  # noqa: F401 - the backend fixtures, for suites that use them
@@ -24,8 +22,8 @@ from tests.e2e.support import (
     Api,
     Server,
     create_key,
+    fresh_database,
     new_account,
-    server_env,
     start_server,
 )
 
@@ -43,16 +41,7 @@ def server(
     schema is made here the way the `pg_schema` fixture makes it (that one lives per
     test)."""
     workdir = tmp_path_factory.mktemp(f"serve-{request.param}")
-    schema: str | None = None
-    if request.param == "postgres":
-        require_postgres()
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        env = server_env(PG_URL, schema)
-    else:
-        env = server_env(str(workdir / "leadstate.db"))
-    try:
+    with fresh_database(request.param, workdir) as env:
         token = create_key(env, "*", *ALL_SCOPES, cwd=workdir)
         running = start_server(env, workdir)
         running.tokens["admin"] = token
@@ -60,10 +49,6 @@ def server(
             yield running
         finally:
             running.stop()
-    finally:
-        if schema is not None:
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture

@@ -9,12 +9,17 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
+
+from tests.backends import PG_URL, require_postgres
 
 PREFIX = "/voice/api/v1/admin/accounts"
 ALL_SCOPES = ("leads:read", "leads:write", "leads:delete", "leads:export", "audit:read", "admin")
@@ -40,6 +45,24 @@ def server_env(db: str, schema: str | None = None, **extra: str) -> dict[str, st
         env["LEADSTATE_PG_SCHEMA"] = schema
     env.update(extra)
     return env
+
+
+@contextmanager
+def fresh_database(backend: str, workdir: Path) -> Iterator[dict[str, str]]:
+    """The environment of servers and CLI calls on a fresh database of `backend`: a
+    file in `workdir`, or a new PostgreSQL schema (dropped afterwards)."""
+    if backend != "postgres":
+        yield server_env(str(workdir / "leadstate.db"))
+        return
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield server_env(PG_URL, schema)
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def run_cli(

@@ -16,18 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
-from tests.backends import PG_URL, require_postgres
 from tests.e2e.support import (
     ALL_SCOPES,
     PREFIX,
     Server,
     create_key,
+    fresh_database,
     new_account,
     row,
-    server_env,
     start_server,
     unique_phone,
 )
@@ -63,27 +61,14 @@ def pair(
 ) -> Iterator[Pair]:
     """Two `leadstate serve` processes on a fresh database of each backend."""
     workdir = tmp_path_factory.mktemp(f"rules-{request.param}")
-    schema: str | None = None
-    if request.param == "postgres":
-        require_postgres()
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        env = server_env(PG_URL, schema)
-    else:
-        env = server_env(str(workdir / "leadstate.db"))
-    started: list[Server] = []
-    try:
+    with fresh_database(request.param, workdir) as env:
         token = create_key(env, "*", *ALL_SCOPES, cwd=workdir)
-        started.append(start_server(env, workdir))
-        started.append(start_server(env, workdir))
-        yield Pair((started[0], started[1]), token)
-    finally:
-        for server in started:
-            server.stop()
-        if schema is not None:
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        started = [start_server(env, workdir), start_server(env, workdir)]
+        try:
+            yield Pair((started[0], started[1]), token)
+        finally:
+            for server in started:
+                server.stop()
 
 
 def at_once(pair: Pair, calls: list[Callable[[httpx.Client], httpx.Response]]) -> list[Any]:

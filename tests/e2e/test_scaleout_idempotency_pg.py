@@ -19,11 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
-from tests.backends import PG_URL, require_postgres
-from tests.e2e.support import ALL_SCOPES, PREFIX, Server, create_key, row, server_env, start_server
+from tests.e2e.support import (
+    ALL_SCOPES,
+    PREFIX,
+    Server,
+    create_key,
+    fresh_database,
+    row,
+    start_server,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -51,23 +57,15 @@ class Pair:
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     """Two `leadstate serve` on a fresh schema (the default LEADSTATE_BULK_SYNC_LIMIT)."""
-    require_postgres()
     workdir = tmp_path_factory.mktemp("hardening-pg")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    started: list[Server] = []
-    try:
-        env = server_env(PG_URL, schema)
+    with fresh_database("postgres", workdir) as env:
         token = create_key(env, "*", *ALL_SCOPES, cwd=workdir)
-        started.append(start_server(env, workdir))
-        started.append(start_server(env, workdir))
-        yield Pair((started[0], started[1]), token)
-    finally:
-        for server in started:
-            server.stop()
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        started = [start_server(env, workdir), start_server(env, workdir)]
+        try:
+            yield Pair((started[0], started[1]), token)
+        finally:
+            for server in started:
+                server.stop()
 
 
 def account_path(account: int, rest: str) -> str:
