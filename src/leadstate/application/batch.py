@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -26,8 +27,14 @@ from leadstate.domain import (
     Skipped,
 )
 from leadstate.domain.dnc import SOURCE_MANUAL_PASS, DncEntry
-from leadstate.persistence.base import Guard, GuardFailed
-from leadstate.projections.lead_search import lead_from_row
+from leadstate.domain.statuses import STATUS_ACTIONS, decide_statuses
+from leadstate.persistence.base import Guard, GuardFailed, TableChanges
+from leadstate.projections.lead_search import (
+    lead_from_row,
+    status_before,
+    status_from_row,
+    status_updates,
+)
 from leadstate.projections.queries import Queries
 
 # The exports holding these (deleted) leads, withdrawn: saved with the deletion.
@@ -36,10 +43,13 @@ Withdraw = Callable[[list[int], Meta], list[Aggregate]]
 
 @dataclass
 class BatchOutcome:
-    """What one batch decided: aggregates to save, counts and skipped leads."""
+    """What one batch decided: aggregates to save (or events decided from statuses, with
+    their rows), counts and skipped leads."""
 
     to_save: list[Aggregate] = field(default_factory=list)
     guards: list[Guard] = field(default_factory=list)
+    shared: list[tuple[UUID, int, Any]] = field(default_factory=list)  # stream, version, event
+    rows: list[TableChanges] = field(default_factory=list)
     updated: int = 0
     deleted: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -113,6 +123,8 @@ class ActionRun:
 
     def decide(self, lead_ids: list[int]) -> BatchOutcome:
         """Apply the action to these leads in memory; nothing is saved here."""
+        if self.action in STATUS_ACTIONS:
+            return self._decide_statuses(lead_ids)
         outcome = BatchOutcome()
         leads = self.current(lead_ids)
         originals: dict[int, Lead] = {}
@@ -215,6 +227,35 @@ class ActionRun:
             # Every export holding a deleted lead is withdrawn and purged with it (SPEC §5).
             outcome.to_save.extend(self.withdraw(list(changed), self.meta))
         outcome.merged = sorted(merged - self.merged)
+        return outcome
+
+    def _decide_statuses(self, lead_ids: list[int]) -> BatchOutcome:
+        """Decide from the leads' status rows alone (`domain.statuses`): one event object
+        per distinct change, UPDATEs of only the columns that change."""
+        outcome = BatchOutcome()
+        rows = {int(r["lead_id"]): r for r in self.queries.status_rows(lead_ids)}
+        statuses = [
+            status_from_row(row)
+            for lead_id in lead_ids
+            if (row := rows.get(lead_id)) is not None and row["account_id"] == self.account_id
+        ]
+        before = {status.lead_id: status_before(status) for status in statuses}
+        decided = decide_statuses(self.action, self.params, statuses, self.meta)
+        reasons = dict(decided.skipped)
+        for lead_id in lead_ids:
+            if lead_id not in before:
+                outcome.errors.append({"leadId": lead_id, "reason": "deleted"})
+            elif lead_id in reasons:
+                outcome.errors.append({"leadId": lead_id, "reason": reasons[lead_id]})
+        outcome.shared = [
+            (Lead.create_id(status.lead_id), status.version, event)
+            for status, event in decided.changed
+        ]
+        outcome.rows = status_updates(
+            self.queries.tables["lead_search"],
+            [(before[status.lead_id], status) for status, _ in decided.changed],
+        )
+        outcome.updated = len(decided.changed)
         return outcome
 
     def current(self, lead_ids: Iterable[int]) -> dict[int, Lead]:

@@ -171,7 +171,12 @@ class BulkActions:
 
             def attempt(batch: list[int] = batch) -> BatchOutcome:
                 outcome = run.decide(batch)
-                self.writes.save(*outcome.to_save, guards=outcome.guards)
+                self.writes.save(
+                    *outcome.to_save,
+                    guards=outcome.guards,
+                    shared=outcome.shared,
+                    rows=outcome.rows,
+                )
                 return outcome
 
             run.commit(self.writes.retrying(attempt, on_guard=run.learn), result)
@@ -280,7 +285,13 @@ class BulkActions:
                 at=meta.at,
             )
             try:
-                self.writes.save(job, *outcome.to_save, guards=outcome.guards)
+                self.writes.save(
+                    job,
+                    *outcome.to_save,
+                    guards=outcome.guards,
+                    shared=outcome.shared,
+                    rows=outcome.rows,
+                )
             except BaseException:
                 self._running_jobs.pop(job_id, None)  # holds the unsaved batch
                 raise

@@ -236,6 +236,7 @@ class Exports:
             self._fail(export_id, "its leads kept being deleted while it was written")
             return False
         rows, size, sha256 = stored
+
         def stored_unless_withdrawn(export: Export) -> None:
             if export.status == ExportStatus.WRITING:
                 export.file_stored(rows, size, sha256, utcnow())

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -21,12 +21,13 @@ from eventsourcing.persistence import (
     IntegrityError,
     Mapper,
     RecordConflictError,
+    StoredEvent,
 )
 from eventsourcing.utils import Environment
 
 from leadstate import metrics
 from leadstate.domain import Conflict, Lead
-from leadstate.persistence.base import Changes, Guard, GuardFailed
+from leadstate.persistence.base import Changes, Guard, GuardFailed, TableChanges
 from leadstate.persistence.engine import LOG_NAME, Engine
 from leadstate.projections.sync import SyncProjection
 
@@ -69,10 +70,15 @@ class LeadstateApp(Application[UUID]):
         self,
         *objs: Aggregate | DomainEventProtocol[UUID] | None,
         guards: Sequence[Guard] = (),
-        **kwargs: Any,
-    ) -> Any:
+        shared: Sequence[tuple[UUID, int, DomainEventProtocol[UUID]]] = (),
+        rows: Sequence[TableChanges] = (),
+    ) -> None:
         """Save aggregates with their read-model rows and key changes, atomically, once
-        `guards` found the shared state they check unchanged (else `GuardFailed`)."""
+        `guards` found the shared state they check unchanged (else `GuardFailed`).
+
+        `shared` adds events decided for many streams at once (stream, version, event:
+        one event object, encoded once, for every stream it was decided for) and `rows`
+        their read-model changes, in the same transaction."""
         aggregates = [o for o in objs if isinstance(o, Aggregate)]
         new_leads = [
             a.id
@@ -85,21 +91,25 @@ class LeadstateApp(Application[UUID]):
             self.engine.keyring.ensure(new_leads)
         changes: Changes = self.projection.changes_for(aggregates)
         changes.guards = list(guards)
+        changes.tables.extend(rows)
         # Collected by hand: the library's collect_events() spends a fifth of a bulk
         # action in isinstance() checks against runtime Protocols.
-        processing = ProcessingEvent[UUID]()
+        events: list[DomainEventProtocol[UUID]] = []
         for aggregate in aggregates:
-            processing.events.extend(aggregate.collect_events())
-            processing.aggregates[aggregate.id] = aggregate
-        processing.events.extend(o for o in objs if o is not None and not isinstance(o, Aggregate))
-        processing.saved_kwargs = {"changes": changes, **kwargs}
-        recordings = self._record(processing)
-        metrics.count_events(processing.events)
-        self._notify(recordings)
+            events.extend(aggregate.collect_events())
+        events.extend(o for o in objs if o is not None and not isinstance(o, Aggregate))
+        stored = [self.mapper.to_stored_event(e) for e in events]
+        encoded: dict[int, StoredEvent] = {}
+        for stream_id, version, event in shared:
+            once = encoded.get(id(event))
+            if once is None:
+                once = encoded[id(event)] = self.mapper.to_stored_event(event)
+            stored.append(StoredEvent(stream_id, version, once.topic, once.state))
+        self.recorder.insert_events(stored, changes=changes)
+        metrics.count_events([*events, *(event for _, _, event in shared)])
         if changes.shred:
             self.engine.keyring.forget(changes.shred)
             self.deleted_since_compaction = True
-        return recordings
 
     def retrying(
         self,

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from eventsourcing.utils import get_topic
 
 from leadstate.domain import CONTACT_FIELDS, InvalidRequest, Lead
 from leadstate.domain.criteria import Comparison, Operator, SearchCriteria, Suppressed
+from leadstate.domain.statuses import LeadStatus
 from leadstate.domain.values import text_key
-from leadstate.persistence.base import from_micros, micros
+from leadstate.persistence.base import TableChanges, from_micros, micros
 
 CONTACT_COLUMNS = {
     "title": "title",
@@ -138,7 +141,7 @@ def _key(value: Any) -> str | None:
     return None if value is None else text_key(str(value))
 
 
-def status_row_for(lead: Lead) -> tuple[Any, ...]:
+def status_row_for(lead: Lead | LeadStatus) -> tuple[Any, ...]:
     """The `STATUS_COLUMNS` of a live lead: enough when its contact data did not change."""
     return (
         lead.lead_id,
@@ -168,6 +171,49 @@ def status_row_for(lead: Lead) -> tuple[Any, ...]:
         _key(lead.lead_timezone),
         _key(lead.caller_id),
     )
+
+
+# The status attributes a status event may change, and the columns each one fills.
+_STATUS_ATTRS = tuple(c for c in STATUS_COLUMNS if not c.endswith("_key"))
+_read_status = attrgetter(*_STATUS_ATTRS)
+_TIMES = {"next_dial_time", "last_pass_dts", "loaded_dts", "state_dts"}
+
+
+def _columns_of(attr: str, value: Any) -> list[tuple[str, Any]]:
+    if attr in _TIMES:
+        return [(attr, micros(value))]
+    if attr in _STATUS_KEYED:
+        return [(attr, value), (KEY_COLUMNS[attr], _key(value))]
+    return [(attr, value)]
+
+
+def status_before(status: LeadStatus) -> tuple[Any, ...]:
+    """What `status_updates` compares a status with after its event."""
+    values: tuple[Any, ...] = _read_status(status)
+    return values
+
+
+def status_updates(
+    table: str, changed: list[tuple[tuple[Any, ...], LeadStatus]]
+) -> list[TableChanges]:
+    """UPDATEs of the status columns that changed (from `status_before` of a lead to its
+    status now), grouped by which columns: one statement per group, nothing else
+    rewritten."""
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for before, status in changed:
+        after = _read_status(status)
+        pairs = [
+            column
+            for i, attr in enumerate(_STATUS_ATTRS)
+            if after[i] != before[i]
+            for column in _columns_of(attr, after[i])
+        ]
+        columns = tuple(c for c, _ in pairs)
+        groups.setdefault(columns, []).append((status.lead_id, *(v for _, v in pairs)))
+    return [
+        TableChanges(table, KEY, STATUS_COLUMNS, update_columns=(KEY, *columns), updates=rows)
+        for columns, rows in groups.items()
+    ]
 
 
 _CONTACT_KEY_FIELDS = tuple(
@@ -294,6 +340,40 @@ def order_by(sort: str | None) -> str:
     return ", ".join(parts)
 
 
+def status_from_row(row: Mapping[str, Any]) -> LeadStatus:
+    """The status a row shows (its `STATUS_COLUMNS`), as of the row's version."""
+    loaded = from_micros(row["loaded_dts"])
+    state_dts = from_micros(row["state_dts"])
+    assert loaded is not None and state_dts is not None
+    return LeadStatus(
+        lead_id=row["lead_id"],
+        account_id=row["account_id"],
+        campaign_id=row["campaign_id"],
+        list_id=row["list_id"],
+        extern_id=row["extern_id"],
+        lead_state=row["lead_state"],
+        lead_passes=row["lead_passes"],
+        max_passes=row["max_passes"],
+        next_dial_time=from_micros(row["next_dial_time"]),
+        last_pass_dts=from_micros(row["last_pass_dts"]),
+        last_pass_disposition=row["last_pass_disposition"],
+        agent_disposition=row["agent_disposition"],
+        last_pass_agent_id=row["last_pass_agent_id"],
+        suppressed=bool(row["suppressed"]),
+        pending_agent_id=row["pending_agent_id"],
+        lead_priority=row["lead_priority"],
+        lead_timezone=row["lead_timezone"],
+        caller_id=row["caller_id"],
+        loaded_dts=loaded,
+        state_dts=state_dts,
+        original_lead_id=row["original_lead_id"],
+        version=row["version"],
+    )
+
+
+_STATUS_FIELDS = tuple(f.name for f in fields(LeadStatus) if f.name != "version")
+
+
 def lead_from_row(row: Mapping[str, Any]) -> Lead:
     """The Lead a row shows, as of the row's version: a snapshot (the library's).
 
@@ -306,40 +386,15 @@ def lead_from_row(row: Mapping[str, Any]) -> Lead:
         value = row[column]
         if value is not None:
             contact[field] = json.loads(value) if field == "extendedLeadData" else value
-    loaded = from_micros(row["loaded_dts"])
-    state_dts = from_micros(row["state_dts"])
-    assert state_dts is not None
-    state = {
-        "_created_on": loaded,
-        "_modified_on": state_dts,
-        "lead_id": row["lead_id"],
-        "account_id": row["account_id"],
-        "campaign_id": row["campaign_id"],
-        "list_id": row["list_id"],
-        "extern_id": row["extern_id"],
-        "contact": contact,
-        "lead_state": row["lead_state"],
-        "lead_passes": row["lead_passes"],
-        "max_passes": row["max_passes"],
-        "next_dial_time": from_micros(row["next_dial_time"]),
-        "last_pass_dts": from_micros(row["last_pass_dts"]),
-        "last_pass_disposition": row["last_pass_disposition"],
-        "agent_disposition": row["agent_disposition"],
-        "last_pass_agent_id": row["last_pass_agent_id"],
-        "suppressed": bool(row["suppressed"]),
-        "pending_agent_id": row["pending_agent_id"],
-        "lead_priority": row["lead_priority"],
-        "lead_timezone": row["lead_timezone"],
-        "caller_id": row["caller_id"],
-        "loaded_dts": loaded,
-        "state_dts": state_dts,
-        "original_lead_id": row["original_lead_id"],
-        "deleted": False,
-    }
+    status = status_from_row(row)
+    state = {name: getattr(status, name) for name in _STATUS_FIELDS}
+    state.update(
+        {"_created_on": status.loaded_dts, "_modified_on": status.state_dts, "contact": contact}
+    )
     snapshot = Lead.Snapshot(
         originator_id=Lead.create_id(row["lead_id"]),
-        originator_version=row["version"],
-        timestamp=state_dts,
+        originator_version=status.version,
+        timestamp=status.state_dts,
         topic=LEAD_TOPIC,
         state=state,
     )

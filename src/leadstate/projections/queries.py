@@ -52,6 +52,15 @@ class Queries:
         with self._cursor(cur) as c:
             return {int(r["lead_id"]): r for r in self.store.select_in(c, sql, ids)}
 
+    def status_rows(self, lead_ids: Iterable[int]) -> list[Row]:
+        """The status columns of these leads (live ones only): what a batch decides by."""
+        sql = (
+            f"SELECT {', '.join(lead_search.STATUS_COLUMNS)} FROM {self.table('lead_search')} "
+            "WHERE lead_id IN ({marks})"
+        )
+        with self._cursor(None) as c:
+            return self.store.select_in(c, sql, list(lead_ids))
+
     def lead_row(self, account_id: int, lead_id: int) -> Row:
         """A live lead's row in this account (NotFound otherwise)."""
         return self._account_row("lead_search", "lead_id", lead_id, account_id)
