@@ -26,6 +26,8 @@ from leadstate.persistence.files import ExportFiles
 from leadstate.persistence.idempotency import IdempotencyStore
 from leadstate.persistence.leases import Leases
 from leadstate.persistence.outbox import OutboxRows
+from leadstate.persistence.rekey import check_stream_ids
+from leadstate.persistence.rekey import rekey as rekey_leads
 from leadstate.projections.queries import Queries
 from leadstate.projections.routing import LiveTables, TableRouting
 from leadstate.projections.setup import create_read_models, route, upgrade_read_models
@@ -33,13 +35,18 @@ from leadstate.projections.sync import SyncProjection
 from leadstate.settings import Settings
 
 
-def migrate(settings: Settings, *, upgrade: bool = True) -> None:
+def migrate(settings: Settings, *, upgrade: bool = True, rekey: bool = False) -> None:
     """Create what is missing and bring every read model to this code's version (with
     `upgrade`; maintenance commands that stage a newer version beside a running older
-    service do not). Idempotent; safe for several processes at once."""
+    service do not). Idempotent; safe for several processes at once. A store keyed by
+    the previous lead stream ids is refused (`OldStreamIdsError`) unless `rekey`, which
+    re-keys it first (offline: no other process may use the store meanwhile)."""
     engine = Engine(settings)
     try:
         engine.create_tables()
+        if rekey:
+            rekey_leads(engine.store, engine.mapper.transcoder)
+        check_stream_ids(engine.store)
         create_read_models(engine.store)
         if upgrade:
             upgrade_read_models(engine, route(engine.store, LiveTables()))

@@ -28,6 +28,7 @@ from eventsourcing.utils import Environment
 from leadstate import metrics
 from leadstate.domain import Conflict, Lead
 from leadstate.persistence.base import Changes, Guard, GuardFailed, TableChanges
+from leadstate.persistence.crypto import new_key
 from leadstate.persistence.engine import LOG_NAME, Engine
 from leadstate.projections.sync import SyncProjection
 
@@ -80,18 +81,17 @@ class LeadstateApp(Application[UUID]):
         one event object, encoded once, for every stream it was decided for) and `rows`
         their read-model changes, in the same transaction."""
         aggregates = [o for o in objs if isinstance(o, Aggregate)]
-        new_leads = [
-            a.id
+        changes: Changes = self.projection.changes_for(aggregates)
+        changes.guards = list(guards)
+        changes.tables.extend(rows)
+        changes.new_keys = {  # written with the leads' first events, in their transaction
+            a.id: new_key()
             for a in aggregates
             if isinstance(a, Lead)
             and a.pending_events
             and a.pending_events[0].originator_version == 1
-        ]
-        if new_leads:
-            self.engine.keyring.ensure(new_leads)
-        changes: Changes = self.projection.changes_for(aggregates)
-        changes.guards = list(guards)
-        changes.tables.extend(rows)
+        }
+        self.engine.keyring.hold(changes.new_keys)
         # Collected by hand: the library's collect_events() spends a fifth of a bulk
         # action in isinstance() checks against runtime Protocols.
         events: list[DomainEventProtocol[UUID]] = []
@@ -105,7 +105,11 @@ class LeadstateApp(Application[UUID]):
             if once is None:
                 once = encoded[id(event)] = self.mapper.to_stored_event(event)
             stored.append(StoredEvent(stream_id, version, once.topic, once.state))
-        self.recorder.insert_events(stored, changes=changes)
+        try:
+            self.recorder.insert_events(stored, changes=changes)
+        except BaseException:
+            self.engine.keyring.forget(changes.new_keys)
+            raise
         metrics.count_events([*events, *(event for _, _, event in shared)])
         if changes.shred:
             self.engine.keyring.forget(changes.shred)

@@ -20,6 +20,7 @@ from rich.progress import (
 from leadstate.application.bootstrap import Leadstate, migrate, migrate_keys, open_leadstate
 from leadstate.persistence.apikeys import ApiKeys
 from leadstate.persistence.engine import Engine
+from leadstate.persistence.rekey import OldStreamIdsError
 from leadstate.settings import Settings
 
 cli = typer.Typer(no_args_is_help=True, help="leadstate: event-sourced lead state service.")
@@ -55,7 +56,10 @@ def open_service(*, upgrade: bool = False, require_current: bool = True) -> Lead
     that says to run `leadstate migrate` — unless `require_current` is off (maintenance
     beside a running older service)."""
     settings = Settings()
-    migrate(settings, upgrade=upgrade)
+    try:
+        migrate(settings, upgrade=upgrade)
+    except OldStreamIdsError as error:
+        fail(str(error))
     leadstate = open_leadstate(settings)
     behind = leadstate.routing.behind() if require_current else {}
     if behind:

@@ -9,16 +9,29 @@ from typing import Annotated
 import typer
 
 from leadstate.application.bootstrap import migrate
-from leadstate.cli.base import cli, open_service
+from leadstate.cli.base import cli, fail, open_service
+from leadstate.persistence.rekey import OldStreamIdsError
 from leadstate.settings import Settings
 from leadstate.workers.start import job_runner
 
 
 @cli.command("migrate")
-def migrate_command() -> None:
+def migrate_command(
+    rekey: Annotated[
+        bool,
+        typer.Option(
+            "--rekey",
+            help="Re-key a store written with the previous lead stream ids first. Offline: "
+            "stop every other leadstate process; resumes if cut.",
+        ),
+    ] = False,
+) -> None:
     """Create what is missing and bring every read model to this code's version
     (rebuilding those that are older); idempotent, safe beside running servers."""
-    migrate(Settings())
+    try:
+        migrate(Settings(), rekey=rekey)
+    except OldStreamIdsError as error:
+        fail(str(error))
     typer.echo("migrated")
 
 

@@ -113,9 +113,10 @@ class Changes:
     shred: list[UUID] = field(default_factory=list)
     positions: list[str] = field(default_factory=list)
     guards: list[Guard] = field(default_factory=list)
+    new_keys: dict[UUID, bytes] = field(default_factory=dict)  # data keys of new leads
 
     def __bool__(self) -> bool:
-        return bool(self.tables or self.shred or self.positions or self.guards)
+        return bool(self.tables or self.shred or self.positions or self.guards or self.new_keys)
 
 
 class IdSpaceExhaustedError(RuntimeError):
@@ -179,6 +180,10 @@ class Store(ABC):
     def close(self) -> None:  # noqa: B027 - engines without their own connections
         """Close connections the store opened beside the library's."""
 
+    def vacuum(self) -> None:
+        """Give the space of rewritten rows back after a bulk rewrite (re-keying)."""
+        self.compact()
+
     def compact(self) -> bool:
         """Rewrite the storage so that no free page keeps deleted data (SPEC §5); False
         where the operator does it (PostgreSQL's VACUUM FULL)."""
@@ -230,6 +235,25 @@ class Store(ABC):
     @abstractmethod
     def cursor_value(self, text: str) -> Any:
         """A resume cursor as the engine compares it with stored stream ids."""
+
+    def stream_range(self, first: UUID, last: UUID) -> tuple[UUID, UUID] | None:
+        """The lowest and highest stream id with events between `first` and `last` (two
+        index probes: PostgreSQL has no MIN of a uuid)."""
+        bounds = (self.stream_value(first), self.stream_value(last))
+        found: list[UUID] = []
+        with self.read() as cur:
+            for order in ("ASC", "DESC"):
+                cur.execute(
+                    f"SELECT originator_id FROM {self.events_table} WHERE originator_id >= "
+                    f"{self.ph} AND originator_id <= {self.ph} ORDER BY originator_id {order} "
+                    "LIMIT 1",
+                    bounds,
+                )
+                row = cur.fetchone()
+                if row is None:
+                    return None
+                found.append(self.stream_id(row["originator_id"]))
+        return found[0], found[1]
 
     def select_streams(self, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
         """The stored events of many aggregates (version order), in a read transaction."""
@@ -417,6 +441,12 @@ class Store(ABC):
             self.lock_scopes(cur, sorted({s for g in changes.guards for s in g.locks}))
             for guard in changes.guards:
                 guard.check(cur)
+        if changes.new_keys:
+            cur.executemany(
+                f"INSERT INTO {self.qualify(LEAD_KEYS)} (lead_uuid, data_key) VALUES "
+                f"({self.ph}, {self.ph})",
+                [(u.hex, k) for u, k in changes.new_keys.items()],
+            )
         if self.route_changes is not None:
             changes = self.route_changes(cur, changes)
         ph = self.ph

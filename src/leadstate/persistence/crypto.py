@@ -107,6 +107,10 @@ class Keyring:
         """The key of one lead, or None once destroyed."""
         return self.get_many([lead_uuid]).get(lead_uuid)
 
+    def hold(self, keys: dict[UUID, bytes]) -> None:
+        """Use these keys now (new leads': stored in the transaction that saves them)."""
+        self._remember(keys)
+
     def ensure(self, lead_uuids: Iterable[UUID]) -> None:
         """Create (and store) keys for the leads that have none yet."""
         wanted = list(lead_uuids)

@@ -25,6 +25,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from leadstate.persistence.base import Changes, CommitWaiter, Store, split_sql
+from leadstate.persistence.tables import LEAD_KEYS
 
 
 class LeadstatePostgresRecorder(PostgresApplicationRecorder):
@@ -122,14 +123,24 @@ class PostgresStore(Store):
         self.events_table = f'"{self.schema}"."{events_table}"'
         self.events_table_name = events_table
 
-    def commit_waiter(self) -> CommitWaiter:
-        """A connection of its own LISTENing on the channel every event insert NOTIFYs."""
+    def _own_connection(self) -> psycopg.Connection[Any]:
+        """A connection outside the pool, in autocommit."""
         pool_kwargs = self.datastore.pool.kwargs
         assert isinstance(pool_kwargs, dict)  # the library passes a dict
         kwargs = {k: v for k, v in pool_kwargs.items() if k != "row_factory"}
-        connection = psycopg.connect(autocommit=True, **kwargs)
+        return psycopg.connect(autocommit=True, **kwargs)
+
+    def commit_waiter(self) -> CommitWaiter:
+        """A connection of its own LISTENing on the channel every event insert NOTIFYs."""
+        connection = self._own_connection()
         connection.execute(SQL("LISTEN {0}").format(Identifier(self.channel)))
         return _Listener(connection)
+
+    def vacuum(self) -> None:
+        """VACUUM ANALYZE the log and the key table (outside any transaction)."""
+        with self._own_connection() as connection:
+            for table in (self.events_table, self.qualify(LEAD_KEYS)):
+                connection.execute(f"VACUUM (ANALYZE) {table}")
 
     def wake_waiters(self) -> None:
         """NOTIFY the channel: every commit waiter returns now."""

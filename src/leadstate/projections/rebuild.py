@@ -317,6 +317,16 @@ class Rebuild:
         self._renew()
         self._report()
 
+    def _bounds(self, workers: int) -> list[tuple[str, str]]:
+        """Parts of equal width over where the model's streams are: leads' ids are
+        ordered by leadId in one narrow range, other aggregates' spread over all ids."""
+        if self.spec.aggregate is not Lead or workers == 1:
+            return part_bounds(self.store, workers)
+        found = self.store.stream_range(Lead.create_id(0), Lead.create_id(2**64 - 1))
+        if found is None:
+            return part_bounds(self.store, workers)
+        return part_bounds(self.store, workers, found[0].int, found[1].int + 1)
+
     def _scan(self, indexes: list[str]) -> None:
         """Fold every aggregate up to the horizon into the new table, part by part."""
         assert self.build is not None
@@ -324,7 +334,7 @@ class Rebuild:
         parts = registry.parts(self.store, build.table_name)
         if not parts:
             workers = self._workers(build.total)
-            registry.create_parts(self.store, build.table_name, part_bounds(self.store, workers))
+            registry.create_parts(self.store, build.table_name, self._bounds(workers))
             parts = registry.parts(self.store, build.table_name)
         pending = [p for p in parts if not p.finished]
         if len(parts) == 1:

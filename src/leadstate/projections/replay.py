@@ -68,9 +68,12 @@ def _uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
-def part_bounds(store: Store, parts: int) -> list[tuple[str, str]]:
-    """(after, upto) cursors that split the stream-id space into `parts` ranges."""
-    edges = [k * 2**128 // parts for k in range(parts + 1)]
+def part_bounds(
+    store: Store, parts: int, low: int = 0, high: int = 2**128
+) -> list[tuple[str, str]]:
+    """(after, upto) cursors that split the stream ids from `low` to `high` into `parts`
+    ranges of equal width (the first and last open-ended)."""
+    edges = [low + k * (high - low) // parts for k in range(parts + 1)]
     out = []
     for k in range(parts):
         after = "" if k == 0 else store.cursor_text(UUID(int=edges[k] - 1))

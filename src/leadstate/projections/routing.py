@@ -159,6 +159,4 @@ class TableRouting:
             for old in retiring:
                 if old.name == name and old.version == ours and now < old.drop_after:
                     routed.append(replace(table, table=old.table))
-        return Changes(
-            tables=routed, shred=changes.shred, positions=changes.positions, guards=changes.guards
-        )
+        return replace(changes, tables=routed)
