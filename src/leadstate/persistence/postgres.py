@@ -63,7 +63,8 @@ class LeadstatePostgresRecorder(PostgresApplicationRecorder):
         changes: Changes | None = kwargs.get("changes")
         if changes:
             try:
-                self.store.apply_changes(curs, changes, ids)
+                with curs.connection.pipeline() as pipeline:
+                    self.store.apply_changes(_Synced(curs, pipeline), changes, ids)
             except Exception as error:
                 # The library catches Exception here and re-raises it only after its
                 # transaction block has exited, i.e. after COMMIT: the events would be
@@ -76,6 +77,36 @@ def advisory_key(schema: str, name: str) -> int:
     """A signed 64-bit advisory-lock key for `name` within `schema`."""
     digest = hashlib.sha256(f"leadstate:{schema}:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class _Synced:
+    """A cursor in pipeline mode whose `executemany` waits for its own results.
+
+    Otherwise psycopg may hand the results of an `executemany` without RETURNING,
+    arriving late, to the cursor's next query: a `fetchone` after it then reads
+    "INSERT 0 1" instead of its rows (seen with a few thousand rows per statement).
+    """
+
+    def __init__(self, cursor: Cursor[DictRow], pipeline: psycopg.Pipeline) -> None:
+        self.cursor = cursor
+        self.pipeline = pipeline
+
+    def execute(self, sql: Any, params: Any = None, /) -> Any:
+        """Queue `sql`; a fetch waits for its result."""
+        return self.cursor.execute(sql, params)
+
+    def executemany(self, sql: Any, params: Any, /) -> Any:
+        """Run `sql` for every row of `params` and wait until all are done."""
+        self.cursor.executemany(sql, params)
+        self.pipeline.sync()
+
+    def fetchone(self) -> Any:
+        """The next row of the last query."""
+        return self.cursor.fetchone()
+
+    def fetchall(self) -> Any:
+        """Every row of the last query."""
+        return self.cursor.fetchall()
 
 
 class _RollBack(BaseException):

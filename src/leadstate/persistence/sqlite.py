@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import queue
 import sqlite3
 import threading
@@ -11,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteConnection,
@@ -28,10 +30,99 @@ from leadstate.persistence.tables import COUNTERS
 EVENTS_TABLE = "stored_events"
 
 
+class WriterFileLock:
+    """One writer across processes: an exclusive `flock` on `<database>-writer`.
+
+    The library serialises the writers of one process; between processes SQLite's own
+    lock makes a waiting writer sleep in its busy handler (1 to 100 ms a try), and a
+    transaction that reads before it writes fails at once with "database is locked"
+    when another process committed in between. Writers queue here instead: the lock is
+    held for the whole write transaction, so a transaction never meets another
+    process's writer, and a waiter polls every fraction of a millisecond.
+    """
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _descriptor(self) -> int:
+        if self._fd is None or self._pid != os.getpid():  # opened lazily, again after fork
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def acquire(self) -> None:
+        """Wait for the lock, at most `timeout` seconds."""
+        fd = self._descriptor()
+        deadline = time.monotonic() + self.timeout
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OperationalError(
+                        f"database is locked: another process held its writer lock "
+                        f"({self.path}) for more than {self.timeout:g} s"
+                    ) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+
+    def release(self) -> None:
+        """Let the next writer in."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Close the lock file."""
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = None
+
+
+def database_path(db_name: str) -> str | None:
+    """The file behind a SQLite database name (None for an in-memory database)."""
+    if ":memory:" in db_name or "mode=memory" in db_name:
+        return None
+    if db_name.startswith("file:"):
+        db_name = db_name[len("file:") :].split("?", 1)[0]
+    return db_name
+
+
 class LeadstateSQLitePool(SQLiteConnectionPool):
-    """Connections with secure_delete, a truncated WAL and the configured durability."""
+    """Connections with secure_delete, a truncated WAL and the configured durability;
+    write connections hold the database's writer lock across processes."""
 
     synchronous = "NORMAL"  # set per pool by the factory
+    writer_lock: WriterFileLock | None = None  # set per pool by the factory
+
+    def get_connection(
+        self, timeout: float | None = None, *, is_writer: bool | None = None
+    ) -> SQLiteConnection:
+        """A connection; one for writing also holds the writer lock until it is put back."""
+        connection = super().get_connection(timeout, is_writer=is_writer)
+        if is_writer is True and self.writer_lock is not None:
+            try:
+                self.writer_lock.acquire()
+            except BaseException:
+                super().put_connection(connection)
+                raise
+        return connection
+
+    def put_connection(self, conn: SQLiteConnection) -> None:
+        """Give a connection back (and the writer lock with a write connection)."""
+        if conn.is_writer is True and self.writer_lock is not None:
+            self.writer_lock.release()
+        super().put_connection(conn)
+
+    def close(self) -> None:
+        """Close the connections and the lock file."""
+        super().close()
+        if self.writer_lock is not None:
+            self.writer_lock.close()
 
     def _create_connection(self) -> SQLiteConnection:
         # Processes opening a brand-new file together race to switch it to WAL, which
@@ -201,6 +292,9 @@ class LeadstateSQLiteFactory(SQLiteFactory):
             pool_timeout=30.0,
         )
         pool.synchronous = synchronous
+        path = database_path(pool.db_name)
+        if path is not None:
+            pool.writer_lock = WriterFileLock(f"{path}-writer", float(pool.lock_timeout or 5))
         self.datastore.pool = pool
         old.close()
 
