@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -22,6 +23,20 @@ class Settings(BaseSettings):
         default="NORMAL",
         description="SQLite durability: NORMAL (WAL; a power cut may lose the last "
         "commits, never corrupts) or FULL (fsync every commit; slower writes).",
+    )
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=64,
+        description="`leadstate serve` processes answering HTTP (default: one per core); "
+        "each also runs the background workers, which leases keep to one at a time.",
+    )
+    api_key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="Seconds a process trusts an API key it authenticated (0: check every "
+        "request); a revocation in another process is honoured within this time.",
     )
     smtp_url: str = Field(default="smtp://127.0.0.1:25")
     public_url: str = Field(default="http://127.0.0.1:8000")

@@ -41,6 +41,7 @@ def server_env(db: str, schema: str | None = None, **extra: str) -> dict[str, st
     from LEADSTATE_* variables)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADSTATE_")}
     env["LEADSTATE_DB"] = db
+    env["LEADSTATE_WORKERS"] = "1"  # a process the tests can kill is the one that works
     if schema is not None:
         env["LEADSTATE_PG_SCHEMA"] = schema
     env.update(extra)

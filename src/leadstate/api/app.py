@@ -68,14 +68,18 @@ def _version() -> str:
 def create_app(
     settings: Settings | None = None,
     on_start: Callable[[Leadstate], None] | None = None,
+    *,
+    migrate_first: bool = True,
 ) -> FastAPI:
     """The API on `settings` (from the environment when omitted); `on_start` is called
-    with the application once it is open, before the first request."""
+    with the application once it is open, before the first request. Without
+    `migrate_first` the database must already be migrated (`serve`'s worker processes)."""
     config = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        await run_in_threadpool(migrate, config)
+        if migrate_first:
+            await run_in_threadpool(migrate, config)
         leadstate = (await run_in_threadpool(open_leadstate, config)).start()
         workers: Workers | None = None
         try:

@@ -118,7 +118,9 @@ class AuthMiddleware:
             )
             await response(scope, receive, send)
             return
-        key = await run_in_threadpool(leadstate.api_keys.authenticate, token)
+        key = leadstate.api_keys.cached(token) or await run_in_threadpool(
+            leadstate.api_keys.authenticate, token
+        )
         if key is None:
             response = error_response(401, "unknown or revoked API key", _CHALLENGE)
             await response(scope, receive, send)

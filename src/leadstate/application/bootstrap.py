@@ -114,7 +114,7 @@ def open_leadstate(settings: Settings) -> Leadstate:
     writes = app.writes()
     queries = Queries(store, tables)
     leases = Leases(store)
-    api_keys = ApiKeys(store)
+    api_keys = ApiKeys(store, settings.api_key_cache_seconds)
     idempotency = IdempotencyStore(store)
     store.on_shred = idempotency.forget_leads  # stored answers naming shredded leads go too
     secrets = Secrets(store.secret)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ctypes
 import shlex
-from typing import Annotated
+import signal
+import sys
+from typing import Annotated, Any
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Column, Table
 
-from leadstate.application.bootstrap import Leadstate
+from leadstate.application.bootstrap import Leadstate, migrate, open_leadstate
 from leadstate.cli.base import api_keys, cli, fail
 from leadstate.domain import DomainError
 from leadstate.logs import logging_config
@@ -67,13 +71,41 @@ def serve(
 
     settings = Settings()
     # JSON logs on stderr; uvicorn's access log is replaced by ours (no raw paths).
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": logging_config(settings.log_level),
+        "access_log": False,
+    }
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings, announce), **options)
+        return
+    # Several processes: this one migrates and greets once, then supervises; each
+    # worker is a whole service process (SPEC §8) built by `worker_app`.
+    migrate(settings)
+    application = open_leadstate(settings)
+    try:
+        announce(application)
+    finally:
+        application.close()
     uvicorn.run(
-        create_app(settings, announce),
-        host=host,
-        port=port,
-        log_config=logging_config(settings.log_level),
-        access_log=False,
+        "leadstate.cli.server:worker_app", factory=True, workers=settings.workers, **options
     )
+
+
+def worker_app() -> FastAPI:
+    """The API of one `serve` worker process: the database is already migrated, and
+    the worker ends with its supervisor (were that one killed, no worker lingers)."""
+    from leadstate.api import create_app
+
+    _end_with_parent()
+    return create_app(Settings(), migrate_first=False)
+
+
+def _end_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 @keys.command("create")

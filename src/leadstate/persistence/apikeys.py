@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -104,9 +106,14 @@ class ApiKey:
 class ApiKeys:
     """Create, list, revoke and authenticate API keys, in the application's database."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, cache_seconds: float = 0.0) -> None:
         self.store = store
         self.table = store.qualify(API_KEYS)
+        # Live keys recently authenticated, by token hash: another process's revocation
+        # is honoured within `cache_seconds`, this process's at once.
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, ApiKey]] = {}
+        self._cache_lock = threading.Lock()
 
     # -- commands --------------------------------------------------------------------
 
@@ -135,6 +142,8 @@ class ApiKeys:
                 f"WHERE key_id = {ph} AND revoked_at IS NULL",
                 (micros(datetime.now(UTC)), key_id),
             )
+        with self._cache_lock:
+            self._cache = {h: c for h, c in self._cache.items() if c[1].key_id != key_id}
         return self.get(key_id)
 
     def _insert(
@@ -166,15 +175,32 @@ class ApiKeys:
 
     # -- queries ---------------------------------------------------------------------
 
+    def cached(self, token: str) -> ApiKey | None:
+        """The live key of `token` if it was authenticated within the cache's time (no I/O)."""
+        if self.cache_seconds <= 0:
+            return None
+        entry = self._cache.get(_hash(token.strip()))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
     def authenticate(self, token: str) -> ApiKey | None:
         """The live key of `token`, or None (unknown, malformed or revoked)."""
+        hashed = _hash(token.strip())
         match = _TOKEN.match(token.strip())
         row = self._row(f"{KEY_ID_PREFIX}{match.group(1)}") if match else None
         stored = str(row["token_hash"]) if row else _DUMMY_HASH
-        if not hmac.compare_digest(stored, _hash(token.strip())) or row is None:
+        if not hmac.compare_digest(stored, hashed) or row is None:
             return None
         key = self._key(row)
-        return None if key.revoked else key
+        if key.revoked:
+            return None
+        if self.cache_seconds > 0:
+            with self._cache_lock:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()
+                self._cache[hashed] = (time.monotonic() + self.cache_seconds, key)
+        return key
 
     def get(self, key_id: str) -> ApiKey:
         """One key by its id (revoked ones included); NotFound if unknown."""
