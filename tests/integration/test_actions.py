@@ -150,6 +150,26 @@ def test_delete_removes_the_leads_and_counts_them_as_deletions(app: Leadstate) -
     assert (again.total, again.delete_count) == (0, 0), "a deleted lead is never selected"
 
 
+@pytest.mark.parametrize("action", ["CANCEL_LEADS", "MANUAL_LEADS"])
+def test_an_action_on_lead_ids_alone_runs_no_search_and_passes_over_missing_ids(
+    app: Leadstate, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    present, gone = load(app, [row(), row()]).lead_ids
+    act(app, "DELETE_LEADS", {"leadIds": [gone]})
+
+    def no_search(*_: object) -> list[int]:
+        raise AssertionError("leadIds alone select themselves: no search")
+
+    monkeypatch.setattr(app.queries, "matching_ids", no_search)
+    params = {"PASS_DISPOSITION": "X"} if action == "MANUAL_LEADS" else None
+    result = act(app, action, {"leadIds": [present, gone, 999_999, present]}, params)
+    assert (result.total, result.processed, result.update_count) == (1, 1, 1)
+    assert result.errors == []
+    monkeypatch.undo()
+    with_state = act(app, "READY_LEADS", {"leadIds": [present], "leadStates": ["READY"]})
+    assert with_state.total == 0, "other criteria still search first"
+
+
 @pytest.mark.parametrize(
     ("params", "state", "next_dial"),
     [

@@ -55,6 +55,7 @@ class BatchOutcome:
     errors: list[dict[str, Any]] = field(default_factory=list)
     merged: list[int] = field(default_factory=list)
     new_list_id: int | None = None
+    absent: int = 0  # given ids without a live lead of the account (never selected)
 
 
 class ActionRun:
@@ -72,6 +73,7 @@ class ActionRun:
         *,
         merged: set[int] | None = None,
         list_id: int | None = None,
+        unselected: bool = False,
     ) -> None:
         self.queries = queries
         self.allocate = allocate
@@ -82,6 +84,9 @@ class ActionRun:
         self.meta = meta
         self.merged: set[int] = set(merged or ())
         self.list_id = list_id or params.list_id
+        # Ids taken as given, not matched by a search first: one without a live lead of
+        # this account is passed over, as the search would have (not reported deleted).
+        self.unselected = unselected
         # Phones a save's guard found in the target campaign meanwhile (DUPLICATE IGNORE).
         self.known_duplicates: set[str] = set()
 
@@ -97,6 +102,7 @@ class ActionRun:
         if outcome.new_list_id is not None:
             self.list_id = outcome.new_list_id
         if result is not None:
+            result.total -= outcome.absent
             result.update_count += outcome.updated
             result.delete_count += outcome.deleted
             result.errors.extend(outcome.errors)
@@ -156,7 +162,10 @@ class ActionRun:
         for lead_id in lead_ids:
             lead = leads.get(lead_id)
             if lead is None or lead.account_id != self.account_id or lead.deleted:
-                outcome.errors.append({"leadId": lead_id, "reason": "deleted"})
+                if self.unselected:
+                    outcome.absent += 1
+                else:
+                    outcome.errors.append({"leadId": lead_id, "reason": "deleted"})
                 continue
             try:
                 if self.action is LeadAction.MOVE_TO_CAMPAIGN:
@@ -244,7 +253,10 @@ class ActionRun:
         reasons = dict(decided.skipped)
         for lead_id in lead_ids:
             if lead_id not in before:
-                outcome.errors.append({"leadId": lead_id, "reason": "deleted"})
+                if self.unselected:
+                    outcome.absent += 1
+                else:
+                    outcome.errors.append({"leadId": lead_id, "reason": "deleted"})
             elif lead_id in reasons:
                 outcome.errors.append({"leadId": lead_id, "reason": reasons[lead_id]})
         outcome.shared = [

@@ -128,6 +128,10 @@ class BulkActions:
             return ActionResult(action=action, dialer_refreshed=self.refresh())
         if action is LeadAction.EMAIL_LEADS:  # large exports are written in the background
             return self.exporting.request(account_id, params, criteria, meta)
+        given = sorted(set(criteria.lead_ids))
+        if criteria.only_lead_ids() and len(given) <= self.bulk_sync_limit:
+            # No search: the batch's own read of the leads passes over missing ids.
+            return self._apply(account_id, action, params, given, meta, progress, unselected=True)
         targets = self.selecting.matching_ids(account_id, criteria)
         if as_job_above_limit and len(targets) > self.bulk_sync_limit:
             return self._submit(account_id, action, params, criteria, targets, meta)
@@ -142,6 +146,7 @@ class BulkActions:
         *,
         merged: set[int] | None = None,
         list_id: int | None = None,
+        unselected: bool = False,
     ) -> ActionRun:
         return ActionRun(
             self.queries,
@@ -153,6 +158,7 @@ class BulkActions:
             meta,
             merged=merged,
             list_id=list_id,
+            unselected=unselected,
         )
 
     def _apply(
@@ -163,9 +169,11 @@ class BulkActions:
         targets: list[int],
         meta: Meta,
         progress: Callable[[int, int], None] | None = None,
+        *,
+        unselected: bool = False,
     ) -> ActionResult:
         result = ActionResult(action=action, total=len(targets))
-        run = self._run(account_id, action, params, meta)
+        run = self._run(account_id, action, params, meta, unselected=unselected)
         for start in range(0, len(targets), self.batch_size):
             batch = targets[start : start + self.batch_size]
 
@@ -179,8 +187,9 @@ class BulkActions:
                 )
                 return outcome
 
-            run.commit(self.writes.retrying(attempt, on_guard=run.learn), result)
-            result.processed += len(batch)
+            outcome = self.writes.retrying(attempt, on_guard=run.learn)
+            run.commit(outcome, result)
+            result.processed += len(batch) - outcome.absent
             if progress:
                 progress(result.processed, result.total)
         return result

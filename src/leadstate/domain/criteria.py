@@ -59,6 +59,16 @@ class SearchCriteria:
     orphaned_only: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
+    def only_lead_ids(self) -> bool:
+        """True when leadIds are the only criterion: the ids select themselves."""
+        if not self.lead_ids:
+            return False
+        return all(
+            getattr(self, f.name) == f.default
+            for f in fields(self)
+            if f.name not in ("lead_ids", "extra")
+        )
+
     def has_selector(self) -> bool:
         """True when any criterion but `suppressed` selects (SPEC §3, for actions)."""
         for f in fields(self):
