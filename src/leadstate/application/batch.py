@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from leadstate.application.guards import DUPLICATE_PHONE, phones_not_in_campaign
+from leadstate.application.guards import DUPLICATE_PHONE, lists_on_dnc, phones_not_in_campaign
 from leadstate.application.views import ActionResult
 from leadstate.domain import (
     ActionParams,
@@ -231,7 +231,10 @@ class ActionRun:
         if self.action is LeadAction.MANUAL_LEADS and self.params.do_not_call:
             # Their phones join the DNC list in the same transaction (SPEC §2, §4).
             leads_now = [a for a in changed.values() if isinstance(a, Lead)]
-            outcome.to_save.extend(self.dnc_entries(leads_now))
+            entries = self.dnc_entries(leads_now)
+            if entries:
+                outcome.to_save.extend(entries)
+                outcome.guards.append(lists_on_dnc(self.account_id))
         elif self.action is LeadAction.DELETE_LEADS and changed:
             # Every export holding a deleted lead is withdrawn and purged with it (SPEC §5).
             outcome.to_save.extend(self.withdraw(list(changed), self.meta))

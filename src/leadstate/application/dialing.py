@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
-from leadstate.application.guards import uii_not_elsewhere
+from leadstate.application.guards import lists_on_dnc, uii_not_elsewhere
 from leadstate.application.service import Writes
 from leadstate.application.views import call_view, dnc_view, record_view
 from leadstate.domain import Conflict, InvalidRequest, Lead, LeadState, Meta, NotFound, utcnow
@@ -98,9 +98,11 @@ class Dialing:
                 to_save.append(
                     DncEntry.add(account_id, lead.phone, SOURCE_APP_DNC, meta.at, meta.actor)
                 )
-            guard = uii_not_elsewhere(self.queries, account_id, attempt.uii, lead_id)
+            guards = [uii_not_elsewhere(self.queries, account_id, attempt.uii, lead_id)]
+            if len(to_save) > 1:
+                guards.append(lists_on_dnc(account_id))
             try:
-                self.writes.save(*to_save, guards=[guard])
+                self.writes.save(*to_save, guards=guards)
             except GuardFailed as failed:
                 (taken,) = failed.found
                 raise _uii_taken(attempt.uii, int(taken)) from None

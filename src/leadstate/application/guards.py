@@ -30,6 +30,11 @@ def phones_scope(account_id: int, campaign_id: int) -> str:
     return f"phones:{account_id}:{campaign_id}"
 
 
+def dnc_scope(account_id: int) -> str:
+    """The scope of an account's do-not-call list."""
+    return f"dnc:{account_id}"
+
+
 def uii_scope(account_id: int, uii: str) -> str:
     """The scope of one UII of an account."""
     return f"uii:{account_id}:{uii}"
@@ -70,7 +75,17 @@ def phones_not_on_dnc(queries: Queries, account_id: int, phones: Iterable[str]) 
         if found:
             raise GuardFailed(DO_NOT_CALL, found)
 
-    return Guard((), check)
+    return Guard((dnc_scope(account_id),), check)
+
+
+def lists_on_dnc(account_id: int) -> Guard:
+    """A save that adds to the account's do-not-call list takes its lock, so a load's
+    check of the list is never overtaken by a listing committed after it."""
+
+    def check(cur: Any) -> None:
+        return None
+
+    return Guard((dnc_scope(account_id),), check)
 
 
 def uii_not_elsewhere(queries: Queries, account_id: int, uii: str, lead_id: int) -> Guard:
