@@ -114,6 +114,7 @@ class Changes:
     positions: list[str] = field(default_factory=list)
     guards: list[Guard] = field(default_factory=list)
     new_keys: dict[UUID, bytes] = field(default_factory=dict)  # data keys of new leads
+    generation: int | None = None  # the read-model tables' generation they were routed by
 
     def __bool__(self) -> bool:
         return bool(self.tables or self.shred or self.positions or self.guards or self.new_keys)
@@ -437,6 +438,11 @@ class Store(ABC):
     def apply_changes(self, cur: Any, changes: Changes, notification_ids: Sequence[int]) -> None:
         """Run the guards, then write read-model rows, positions and key destruction, in
         the event transaction."""
+        self.apply_positions(cur, self.apply_rows(cur, changes), notification_ids)
+
+    def apply_rows(self, cur: Any, changes: Changes) -> Changes:
+        """The guards, new keys, read-model rows and key destruction; the changes as
+        routed to the live tables."""
         if changes.guards:
             self.lock_scopes(cur, sorted({s for g in changes.guards for s in g.locks}))
             for guard in changes.guards:
@@ -450,20 +456,27 @@ class Store(ABC):
         if self.route_changes is not None:
             changes = self.route_changes(cur, changes)
         ph = self.ph
+        # Rows in key order: concurrent writers (PostgreSQL writes rows before the
+        # writers' lock) then take their row locks in one order and cannot deadlock.
         for table in changes.tables:
             name = self.qualify(table.table)
             if table.deletes:
                 cur.executemany(
-                    f"DELETE FROM {name} WHERE {table.key} = {ph}", [(k,) for k in table.deletes]
+                    f"DELETE FROM {name} WHERE {table.key} = {ph}",
+                    [(k,) for k in sorted(table.deletes)],
                 )
             if table.updates:
                 sets = ", ".join(f"{c} = {ph}" for c in table.update_columns[1:])
                 cur.executemany(
                     f"UPDATE {name} SET {sets} WHERE {table.key} = {ph}",
-                    [(*row[1:], row[0]) for row in table.updates],
+                    [(*row[1:], row[0]) for row in sorted(table.updates, key=_first)],
                 )
             if table.upserts:
-                cur.executemany(self.upsert_sql(name, table.columns, table.key), table.upserts)
+                at = table.columns.index(table.key)
+                cur.executemany(
+                    self.upsert_sql(name, table.columns, table.key),
+                    sorted(table.upserts, key=lambda row: row[at]),
+                )
         if changes.shred:
             cur.executemany(
                 f"DELETE FROM {self.qualify(LEAD_KEYS)} WHERE lead_uuid = {ph}",
@@ -471,6 +484,11 @@ class Store(ABC):
             )
             if self.on_shred is not None:
                 self.on_shred(cur, changes.shred)
+        return changes
+
+    def apply_positions(self, cur: Any, changes: Changes, notification_ids: Sequence[int]) -> None:
+        """Move the synchronous read models' positions past these events."""
+        ph = self.ph
         if changes.positions and notification_ids:
             top = max(notification_ids)
             cur.execute(
@@ -487,6 +505,10 @@ class Store(ABC):
         """An INSERT of `columns` that replaces the row of an existing `key`."""
         sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
         return f"{self.insert_sql(qualified, columns)} ON CONFLICT ({key}) DO UPDATE SET {sets}"
+
+
+def _first(row: tuple[Any, ...]) -> Any:
+    return row[0]
 
 
 def split_sql(sql: str) -> list[str]:

@@ -1,8 +1,18 @@
 """PostgreSQL: the library's postgres module, with read models in the event transaction.
 
-Read-model rows are written after the events, while the recorder holds its
-`LOCK TABLE ... IN EXCLUSIVE MODE`: row changes commit in log order, and a rebuild's
-swap taken under the same lock cannot miss a writer.
+The library serialises event writers with `LOCK TABLE ... IN EXCLUSIVE MODE` on the
+events table (the writers' lock), held to COMMIT, so that notification ids commit in
+order and a reader following the log never passes an id below which an event can still
+commit. Everything of a transaction that does not need its notification ids (guards,
+new keys, read-model rows, key destruction) is written *before* that lock; under it go
+only the lock itself, a check that the read-model tables were not swapped meanwhile,
+NOTIFY, the events' INSERT, the positions' UPDATE and COMMIT, sent as one simple-protocol
+query: the server holds the lock for its own work, never waiting on this process (whose
+threads, under load, wait milliseconds for the GIL).
+
+A rebuild's swap takes the same lock and bumps the tables' generation; a writer that
+routed its rows by an older generation fails the check under the lock and starts over
+(rows of one lead are row-locked, so they still commit in log order).
 """
 
 from __future__ import annotations
@@ -14,18 +24,22 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import DataError, InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresFactory,
 )
-from psycopg import Cursor
+from eventsourcing.utils import retry
+from psycopg import ClientCursor, Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from leadstate.persistence.base import Changes, CommitWaiter, Store, split_sql
-from leadstate.persistence.tables import LEAD_KEYS
+from leadstate.persistence.tables import COUNTERS, GENERATION, LEAD_KEYS, PROJECTIONS
+
+_SWAPPED = "read-model tables swapped meanwhile"
 
 
 class LeadstatePostgresRecorder(PostgresApplicationRecorder):
@@ -49,27 +63,88 @@ class LeadstatePostgresRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """The library's insert, but a failure to write the read models rolls it back."""
-        try:
-            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-        except _RollBack as rollback:
-            raise rollback.error from rollback.error.__cause__
-        return ids
-
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs) or []
+        """Events and their read-model changes in one transaction; a swap of the
+        read-model tables meanwhile makes it start over."""
         changes: Changes | None = kwargs.get("changes")
-        if changes:
+        while True:
             try:
-                with curs.connection.pipeline() as pipeline:
-                    self.store.apply_changes(_Synced(curs, pipeline), changes, ids)
-            except Exception as error:
-                # The library catches Exception here and re-raises it only after its
-                # transaction block has exited, i.e. after COMMIT: the events would be
-                # recorded without their read-model rows. A BaseException aborts it.
-                raise _RollBack(error) from error
+                ids: list[int] = self._insert_once(stored_events, changes)
+                return ids
+            except DataError as error:
+                if _SWAPPED not in str(error):
+                    raise
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_once(
+        self, stored_events: Sequence[StoredEvent], changes: Changes | None
+    ) -> list[int]:
+        """Rows first, then everything under the writers' lock, COMMIT included, in one
+        message: the server holds the lock for its own work only, never waiting on us."""
+        with self.datastore.get_connection() as conn:
+            conn.autocommit = True  # the transaction is framed here, to end inside the tail
+            try:
+                with conn.cursor() as curs:
+                    curs.execute("BEGIN")
+                    try:
+                        generation = None
+                        if changes:
+                            generation = self.store.apply_rows(curs, changes).generation
+                        return self._tail(conn, stored_events, changes, generation)
+                    except BaseException:
+                        if conn.info.transaction_status != TransactionStatus.IDLE:
+                            conn.execute("ROLLBACK")
+                        raise
+            finally:
+                conn.autocommit = False
+
+    def _tail(
+        self,
+        conn: psycopg.Connection[Any],
+        stored_events: Sequence[StoredEvent],
+        changes: Changes | None,
+        generation: int | None,
+    ) -> list[int]:
+        """The writers' lock, the swap check, NOTIFY, the events, the positions, COMMIT:
+        one simple-protocol query with its parameters bound here."""
+        statements: list[Any] = list(self.lock_table_statements)
+        params: list[Any] = []
+        if generation is not None:
+            # A swap since the rows were routed fails the cast: the whole query aborts.
+            statements.append(
+                SQL(
+                    "SELECT CAST(CASE WHEN COALESCE((SELECT next_value FROM {} WHERE name "
+                    "= %s), 0) = %s THEN '0' ELSE %s END AS INTEGER)"
+                ).format(Identifier(self.datastore.schema, COUNTERS))
+            )
+            params += [GENERATION, generation, _SWAPPED]
+        statements.append(SQL("NOTIFY {0}").format(Identifier(self.channel_name)))
+        if stored_events:
+            statements.append(
+                SQL(
+                    "INSERT INTO {} (originator_id, originator_version, topic, state) "
+                    "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
+                    "RETURNING notification_id"
+                ).format(Identifier(self.datastore.schema, self.events_table_name))
+            )
+            params += [
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ]
+            if changes and changes.positions:
+                sql, more = self.store.advance_to_last_insert_sql(changes.positions)
+                statements.append(SQL(sql))
+                params += more
+        statements.append(SQL("COMMIT"))
+        ids: list[int] = []
+        with ClientCursor(conn) as tail:
+            tail.execute(SQL("; ").join(statements), params)
+            while True:
+                if tail.description and tail.description[0].name == "notification_id":
+                    ids = [int(row["notification_id"]) for row in tail.fetchall()]
+                if not tail.nextset():
+                    break
         return ids
 
 
@@ -77,44 +152,6 @@ def advisory_key(schema: str, name: str) -> int:
     """A signed 64-bit advisory-lock key for `name` within `schema`."""
     digest = hashlib.sha256(f"leadstate:{schema}:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
-
-
-class _Synced:
-    """A cursor in pipeline mode whose `executemany` waits for its own results.
-
-    Otherwise psycopg may hand the results of an `executemany` without RETURNING,
-    arriving late, to the cursor's next query: a `fetchone` after it then reads
-    "INSERT 0 1" instead of its rows (seen with a few thousand rows per statement).
-    """
-
-    def __init__(self, cursor: Cursor[DictRow], pipeline: psycopg.Pipeline) -> None:
-        self.cursor = cursor
-        self.pipeline = pipeline
-
-    def execute(self, sql: Any, params: Any = None, /) -> Any:
-        """Queue `sql`; a fetch waits for its result."""
-        return self.cursor.execute(sql, params)
-
-    def executemany(self, sql: Any, params: Any, /) -> Any:
-        """Run `sql` for every row of `params` and wait until all are done."""
-        self.cursor.executemany(sql, params)
-        self.pipeline.sync()
-
-    def fetchone(self) -> Any:
-        """The next row of the last query."""
-        return self.cursor.fetchone()
-
-    def fetchall(self) -> Any:
-        """Every row of the last query."""
-        return self.cursor.fetchall()
-
-
-class _RollBack(BaseException):
-    """Carries an error out of the library's transaction block so that it rolls back."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class _Listener:
@@ -153,6 +190,16 @@ class PostgresStore(Store):
         self.schema = datastore.schema
         self.events_table = f'"{self.schema}"."{events_table}"'
         self.events_table_name = events_table
+
+    def advance_to_last_insert_sql(self, positions: Sequence[str]) -> tuple[str, list[Any]]:
+        """An UPDATE that moves these read models' positions to the last notification id
+        its transaction inserted (the sequence's `currval`: the ids need no round trip)."""
+        last = "currval(pg_get_serial_sequence(%s, 'notification_id'))"
+        return (
+            f"UPDATE {self.qualify(PROJECTIONS)} SET position = {last} "
+            f"WHERE name IN ({self.marks(len(positions))}) AND position < {last}",
+            [self.events_table, *positions, self.events_table],
+        )
 
     def _own_connection(self) -> psycopg.Connection[Any]:
         """A connection outside the pool, in autocommit."""

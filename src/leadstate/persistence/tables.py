@@ -16,3 +16,5 @@ IDEMPOTENCY_LEADS = "ls_idempotency_leads"
 EXPORT_FILES = "ls_export_files"
 EXPORT_LEADS = "ls_export_leads"
 OUTBOX = "ls_outbox"
+# Rows of ls_counters that are not id counters.
+GENERATION = "rm_generation"  # bumped whenever a read model's live table changes

@@ -24,6 +24,7 @@ from typing import Any
 from leadstate.persistence.base import Store
 from leadstate.persistence.tables import (
     COUNTERS,
+    GENERATION,
     PROJECTION_ERRORS,
     PROJECTIONS,
     REBUILD_PARTS,
@@ -33,8 +34,6 @@ from leadstate.projections.definitions import ReadModelDef, load
 from leadstate.projections.models import aux_tables
 
 log = logging.getLogger("leadstate.projections")
-
-GENERATION = "rm_generation"
 
 
 def _dict(row: Any) -> dict[str, Any]:

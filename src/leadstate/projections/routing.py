@@ -132,14 +132,16 @@ class TableRouting:
     def route(self, cur: Any, changes: Changes) -> Changes:
         """The store hook: `changes` re-targeted at the live (and retiring) tables.
 
-        Runs inside the event transaction, after the events' insert took the writers'
-        lock, so the generation read here is the latest that can ever precede this write.
+        Runs inside the event transaction; the generation it routed by goes with the
+        changes, and the store checks it again under the writers' lock (a swap in between
+        makes the transaction start over).
         """
         if registry.read_generation(self.store, cur) != self.generation:
             self._load(cur)
         with self._lock:
             live = self.live
             retiring = self.retiring
+            generation = self.generation
         now = time.time()
         routed: list[Any] = []
         for table in changes.tables:
@@ -159,4 +161,4 @@ class TableRouting:
             for old in retiring:
                 if old.name == name and old.version == ours and now < old.drop_after:
                     routed.append(replace(table, table=old.table))
-        return replace(changes, tables=routed)
+        return replace(changes, tables=routed, generation=generation)
