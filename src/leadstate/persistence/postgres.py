@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 from uuid import UUID
 
@@ -91,11 +91,15 @@ class LeadstatePostgresRecorder(PostgresApplicationRecorder):
                             generation = self.store.apply_rows(curs, changes).generation
                         return self._tail(conn, stored_events, changes, generation)
                     except BaseException:
-                        if conn.info.transaction_status != TransactionStatus.IDLE:
-                            conn.execute("ROLLBACK")
+                        # The error that got here is raised; a connection too broken to
+                        # roll back is discarded by the pool.
+                        with suppress(psycopg.Error):
+                            if conn.info.transaction_status != TransactionStatus.IDLE:
+                                conn.execute("ROLLBACK")
                         raise
             finally:
-                conn.autocommit = False
+                if conn.info.transaction_status == TransactionStatus.IDLE:
+                    conn.autocommit = False
 
     def _tail(
         self,
