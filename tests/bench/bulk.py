@@ -16,7 +16,7 @@ from leadstate.persistence.engine import library_env
 from leadstate.settings import Settings
 from leadstate.workers.start import job_runner
 from tests.backends import open_service, wired
-from tests.bench.common import Row, database, lead_rows, load, pg_url
+from tests.bench.common import Row, database, lead_rows, load, new_lead, pg_url
 
 RAW_BATCH = 2_000  # rows per transaction of the raw limit, as a job's batch
 
@@ -51,22 +51,7 @@ def library_save(backend: str, sibling: Callable[[str], Any], n: int) -> float:
     seconds = 0.0
     for start in range(0, n, 1000):
         batch = [
-            Lead(
-                lead_id=start + i + 1,
-                account_id=1,
-                campaign_id=1,
-                list_id=1,
-                extern_id=row["externId"],
-                contact=row,
-                lead_state="READY",
-                lead_priority=0,
-                max_passes=None,
-                lead_timezone=None,
-                caller_id=None,
-                at=meta.at,
-                actor=meta.actor,
-                correlation_id=meta.correlation_id,
-            )
+            new_lead(start + i + 1, 1, row, meta)
             for i, row in enumerate(lead_rows(min(1000, n - start), start))
         ]
         began = time.perf_counter()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadstate.application.bootstrap import Leadstate
-from leadstate.domain import Meta
+from leadstate.domain import Lead, Meta
 from leadstate.requests.loads import parse_load_request
 from leadstate.settings import Settings
 
@@ -133,3 +133,24 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def new_lead(lead_id: int, campaign_id: int, contact: dict[str, Any], meta: Meta) -> Lead:
+    """A READY lead of account 1, list 1, built as the loader builds one (the benches
+    that write their own log, without the loader's parsing)."""
+    return Lead(
+        lead_id=lead_id,
+        account_id=1,
+        campaign_id=campaign_id,
+        list_id=1,
+        extern_id=contact.pop("externId"),
+        contact=contact,
+        lead_state="READY",
+        lead_priority=0,
+        max_passes=None,
+        lead_timezone=None,
+        caller_id=None,
+        at=meta.at,
+        actor=meta.actor,
+        correlation_id=meta.correlation_id,
+    )

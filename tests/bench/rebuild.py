@@ -16,7 +16,7 @@ from leadstate.domain.params import LeadAction
 from leadstate.requests.criteria import parse_criteria
 from leadstate.requests.params import parse_params
 from tests.backends import open_service, wired
-from tests.bench.common import Row, database, lead_rows, percentile
+from tests.bench.common import Row, database, lead_rows, new_lead, percentile
 from tests.bench.common import load as load_leads
 
 BATCH = 1_000  # leads per insert: larger statements can stall psycopg's pipeline mode
@@ -34,22 +34,7 @@ def fill_log(app: Leadstate, n_events: int) -> int:
     for start in range(0, leads, BATCH):
         batch: list[Lead] = []
         for offset, data in enumerate(lead_rows(min(BATCH, leads - start), start)):
-            lead = Lead(
-                lead_id=first + start + offset,
-                account_id=1,
-                campaign_id=1 + (start + offset) % 10,
-                list_id=1,
-                extern_id=data.pop("externId"),
-                contact=data,
-                lead_state="READY",
-                lead_priority=0,
-                max_passes=None,
-                lead_timezone=None,
-                caller_id=None,
-                at=meta.at,
-                actor=meta.actor,
-                correlation_id=meta.correlation_id,
-            )
+            lead = new_lead(first + start + offset, 1 + (start + offset) % 10, data, meta)
             kind = (start + offset) % 3
             if kind == 0:
                 lead.suppress(meta)
