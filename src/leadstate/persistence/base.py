@@ -488,14 +488,20 @@ class Store(ABC):
 
     def apply_positions(self, cur: Any, changes: Changes, notification_ids: Sequence[int]) -> None:
         """Move the synchronous read models' positions past these events."""
-        ph = self.ph
         if changes.positions and notification_ids:
             top = max(notification_ids)
             cur.execute(
-                f"UPDATE {self.qualify(PROJECTIONS)} SET position = {ph} "
-                f"WHERE name IN ({self.marks(len(changes.positions))}) AND position < {ph}",
+                self.advance_sql(len(changes.positions), self.ph),
                 (top, *changes.positions, top),
             )
+
+    def advance_sql(self, count: int, to: str) -> str:
+        """An UPDATE moving `count` named read models' positions up to `to` (an SQL
+        expression, given twice), never back; the names' marks come between."""
+        return (
+            f"UPDATE {self.qualify(PROJECTIONS)} SET position = {to} "
+            f"WHERE name IN ({self.marks(count)}) AND position < {to}"
+        )
 
     def insert_sql(self, qualified: str, columns: Sequence[str]) -> str:
         """A plain INSERT of `columns`."""

@@ -37,7 +37,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from leadstate.persistence.base import Changes, CommitWaiter, Store, split_sql
-from leadstate.persistence.tables import COUNTERS, GENERATION, LEAD_KEYS, PROJECTIONS
+from leadstate.persistence.tables import COUNTERS, GENERATION, LEAD_KEYS
 
 _SWAPPED = "read-model tables swapped meanwhile"
 
@@ -200,8 +200,7 @@ class PostgresStore(Store):
         its transaction inserted (the sequence's `currval`: the ids need no round trip)."""
         last = "currval(pg_get_serial_sequence(%s, 'notification_id'))"
         return (
-            f"UPDATE {self.qualify(PROJECTIONS)} SET position = {last} "
-            f"WHERE name IN ({self.marks(len(positions))}) AND position < {last}",
+            self.advance_sql(len(positions), last),
             [self.events_table, *positions, self.events_table],
         )
 
