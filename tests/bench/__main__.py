@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from leadstate.runtime import tune_collector
 from tests.bench.bulk import bench_bulk, bench_growth
 from tests.bench.common import Row
 from tests.bench.http import bench_http
@@ -61,6 +62,7 @@ def bench(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
     """Measure loading, bulk actions, growth, HTTP single-lead actions, search, rebuilds."""
+    tune_collector()  # as every leadstate process is
     console = Console()
     rows: list[Row] = []
     runs: dict[str, Callable[[str, list[Row]], None]] = {

@@ -32,7 +32,6 @@ from leadstate.persistence.base import Guard, GuardFailed, TableChanges
 from leadstate.projections.lead_search import (
     lead_from_row,
     status_before,
-    status_from_row,
     status_updates,
 )
 from leadstate.projections.queries import Queries
@@ -245,11 +244,11 @@ class ActionRun:
         """Decide from the leads' status rows alone (`domain.statuses`): one event object
         per distinct change, UPDATEs of only the columns that change."""
         outcome = BatchOutcome()
-        rows = {int(r["lead_id"]): r for r in self.queries.status_rows(lead_ids)}
+        found = self.queries.statuses(lead_ids)
         statuses = [
-            status_from_row(row)
+            status
             for lead_id in lead_ids
-            if (row := rows.get(lead_id)) is not None and row["account_id"] == self.account_id
+            if (status := found.get(lead_id)) is not None and status.account_id == self.account_id
         ]
         before = {status.lead_id: status_before(status) for status in statuses}
         decided = decide_statuses(self.action, self.params, statuses, self.meta)

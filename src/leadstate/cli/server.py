@@ -19,6 +19,7 @@ from leadstate.cli.base import api_keys, cli, fail
 from leadstate.domain import DomainError
 from leadstate.logs import logging_config
 from leadstate.persistence.apikeys import DEFAULT_SCOPES, SCOPES, ApiKey
+from leadstate.runtime import tune_collector
 from leadstate.settings import Settings
 
 keys = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
@@ -99,6 +100,7 @@ def worker_app() -> FastAPI:
     from leadstate.api import create_app
 
     _end_with_parent()
+    tune_collector()
     return create_app(Settings(), migrate_first=False)
 
 

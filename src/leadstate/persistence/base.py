@@ -16,9 +16,10 @@ from __future__ import annotations
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -40,8 +41,10 @@ def micros(value: datetime | None) -> int | None:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+@lru_cache(maxsize=1 << 16)
 def from_micros(value: int | None) -> datetime | None:
-    """The inverse of `micros`."""
+    """The inverse of `micros` (cached: a batch's rows share a few instants, and a
+    datetime is immutable)."""
     if value is None:
         return None
     return _EPOCH + timedelta(microseconds=int(value))
@@ -195,15 +198,27 @@ class Store(ABC):
         return ", ".join([self.ph] * count)
 
     def select_in(
-        self, cur: Any, sql: str, values: Sequence[Any], *, before: Sequence[Any] = ()
-    ) -> list[Row]:
+        self,
+        cur: Any,
+        sql: str,
+        values: Sequence[Any],
+        *,
+        before: Sequence[Any] = (),
+        tuples: bool = False,
+    ) -> list[Any]:
         """`sql` (holding one `{marks}`) run once per chunk of `values`, parameters
-        `before` first; every row."""
-        rows: list[Row] = []
-        for chunk in chunked(values):
-            cur.execute(sql.format(marks=self.marks(len(chunk))), (*before, *chunk))
-            rows.extend(cur.fetchall())
+        `before` first; every row (as plain tuples in the SELECT's order with `tuples`:
+        a hot path's rows without building a mapping each)."""
+        rows: list[Any] = []
+        with self.tuple_rows(cur) if tuples else nullcontext():
+            for chunk in chunked(values):
+                cur.execute(sql.format(marks=self.marks(len(chunk))), (*before, *chunk))
+                rows.extend(cur.fetchall())
         return rows
+
+    @abstractmethod
+    def tuple_rows(self, cur: Any) -> AbstractContextManager[None]:
+        """While inside: `cur` returns rows as plain tuples."""
 
     # -- locks ------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from eventsourcing.postgres import (
 from eventsourcing.utils import retry
 from psycopg import ClientCursor, Cursor
 from psycopg.pq import TransactionStatus
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from leadstate.persistence.base import Changes, CommitWaiter, Store, split_sql
@@ -253,6 +253,16 @@ class PostgresStore(Store):
         """A read-only transaction."""
         with self.datastore.transaction(commit=False) as cur:
             yield cur
+
+    @contextmanager
+    def tuple_rows(self, cur: Any) -> Iterator[None]:
+        """While inside: `cur` returns rows as plain tuples."""
+        factory = cur.row_factory
+        cur.row_factory = tuple_row
+        try:
+            yield
+        finally:
+            cur.row_factory = factory
 
     @contextmanager
     def write(self) -> Iterator[Cursor[DictRow]]:

@@ -340,6 +340,16 @@ class SQLiteStore(Store):
         self.readers.close()
 
     @contextmanager
+    def tuple_rows(self, cur: Any) -> Iterator[None]:
+        """While inside: `cur` returns rows as plain tuples."""
+        factory = cur.row_factory
+        cur.row_factory = None
+        try:
+            yield
+        finally:
+            cur.row_factory = factory
+
+    @contextmanager
     def write(self) -> Iterator[Any]:
         """A write transaction, serialised with every other writer of this process."""
         with self.datastore.transaction(commit=True) as cur:

@@ -8,10 +8,11 @@ construction a fold of the events.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
-from operator import attrgetter
+from functools import lru_cache
+from operator import attrgetter, itemgetter, ne
 from typing import Any
 
 from eventsourcing.utils import get_topic
@@ -202,18 +203,31 @@ def status_updates(
     groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     for before, status in changed:
         after = _read_status(status)
-        pairs = [
-            column
-            for i, attr in enumerate(_STATUS_ATTRS)
-            if after[i] != before[i]
-            for column in _columns_of(attr, after[i])
-        ]
-        columns = tuple(c for c, _ in pairs)
-        groups.setdefault(columns, []).append((status.lead_id, *(v for _, v in pairs)))
+        columns, values_of = _update_plan(tuple(map(ne, after, before)))
+        groups.setdefault(columns, []).append(values_of(after))
     return [
         TableChanges(table, KEY, STATUS_COLUMNS, update_columns=(KEY, *columns), updates=rows)
         for columns, rows in groups.items()
     ]
+
+
+@lru_cache(maxsize=1024)
+def _update_plan(
+    differs: tuple[bool, ...],
+) -> tuple[tuple[str, ...], Callable[[tuple[Any, ...]], tuple[Any, ...]]]:
+    """For the status attributes that differ: the columns to set, and how to make an
+    UPDATE's parameters (the key first) from a status's attribute values."""
+    steps = [(i, attr) for i, attr in enumerate(_STATUS_ATTRS) if differs[i]]
+    columns = tuple(column for i, attr in steps for column, _ in _columns_of(attr, None))
+    key = _STATUS_ATTRS.index(KEY)
+
+    def values_of(after: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (
+            after[key],
+            *(value for i, attr in steps for _, value in _columns_of(attr, after[i])),
+        )
+
+    return columns, values_of
 
 
 _CONTACT_KEY_FIELDS = tuple(
@@ -342,33 +356,27 @@ def order_by(sort: str | None) -> str:
 
 def status_from_row(row: Mapping[str, Any]) -> LeadStatus:
     """The status a row shows (its `STATUS_COLUMNS`), as of the row's version."""
-    loaded = from_micros(row["loaded_dts"])
-    state_dts = from_micros(row["state_dts"])
+    return status_from_values(_row_status(row))
+
+
+def status_from_values(v: Sequence[Any]) -> LeadStatus:
+    """The status of a row's `STATUS_SELECT` values, in that order."""
+    fm = from_micros
+    loaded, state_dts = fm(v[18]), fm(v[19])
     assert loaded is not None and state_dts is not None
     return LeadStatus(
-        lead_id=row["lead_id"],
-        account_id=row["account_id"],
-        campaign_id=row["campaign_id"],
-        list_id=row["list_id"],
-        extern_id=row["extern_id"],
-        lead_state=row["lead_state"],
-        lead_passes=row["lead_passes"],
-        max_passes=row["max_passes"],
-        next_dial_time=from_micros(row["next_dial_time"]),
-        last_pass_dts=from_micros(row["last_pass_dts"]),
-        last_pass_disposition=row["last_pass_disposition"],
-        agent_disposition=row["agent_disposition"],
-        last_pass_agent_id=row["last_pass_agent_id"],
-        suppressed=bool(row["suppressed"]),
-        pending_agent_id=row["pending_agent_id"],
-        lead_priority=row["lead_priority"],
-        lead_timezone=row["lead_timezone"],
-        caller_id=row["caller_id"],
-        loaded_dts=loaded,
-        state_dts=state_dts,
-        original_lead_id=row["original_lead_id"],
-        version=row["version"],
-    )
+        v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], fm(v[8]), fm(v[9]), v[10], v[11],
+        v[12], bool(v[13]), v[14], v[15], v[16], v[17], loaded, state_dts, v[20], v[21],
+    )  # fmt: skip
+
+
+# The columns `status_from_values` reads, in `LeadStatus`'s order.
+STATUS_SELECT = tuple(f.name for f in fields(LeadStatus) if f.name != "deleted")
+_row_status = itemgetter(*STATUS_SELECT)
+assert STATUS_SELECT == _STATUS_ATTRS
+assert [STATUS_SELECT.index(t) for t in sorted(_TIMES, key=STATUS_SELECT.index)] == [
+    8, 9, 18, 19
+] and STATUS_SELECT.index("suppressed") == 13  # fmt: skip
 
 
 _STATUS_FIELDS = tuple(f.name for f in fields(LeadStatus) if f.name != "version")

@@ -16,6 +16,7 @@ from typing import Any
 from leadstate.domain import DIALABLE_STATES, NotFound
 from leadstate.domain.criteria import SearchCriteria
 from leadstate.domain.dnc import dnc_key
+from leadstate.domain.statuses import LeadStatus
 from leadstate.persistence.base import Row, Store, micros
 from leadstate.persistence.tables import EXPORT_LEADS
 from leadstate.projections import lead_search
@@ -52,14 +53,15 @@ class Queries:
         with self._cursor(cur) as c:
             return {int(r["lead_id"]): r for r in self.store.select_in(c, sql, ids)}
 
-    def status_rows(self, lead_ids: Iterable[int]) -> list[Row]:
-        """The status columns of these leads (live ones only): what a batch decides by."""
+    def statuses(self, lead_ids: Iterable[int]) -> dict[int, LeadStatus]:
+        """The statuses of these leads (live ones only) by leadId: what a batch decides by."""
         sql = (
-            f"SELECT {', '.join(lead_search.STATUS_COLUMNS)} FROM {self.table('lead_search')} "
+            f"SELECT {', '.join(lead_search.STATUS_SELECT)} FROM {self.table('lead_search')} "
             "WHERE lead_id IN ({marks})"
         )
         with self._cursor(None) as c:
-            return self.store.select_in(c, sql, list(lead_ids))
+            rows = self.store.select_in(c, sql, list(lead_ids), tuples=True)
+        return {row[0]: lead_search.status_from_values(row) for row in rows}
 
     def lead_row(self, account_id: int, lead_id: int) -> Row:
         """A live lead's row in this account (NotFound otherwise)."""
