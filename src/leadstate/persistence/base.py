@@ -291,19 +291,19 @@ class Store(ABC):
             )
         return result
 
-    def positioned(self, rows: Sequence[Row]) -> list[Positioned]:
-        """Rows of (pos, oid, ver, topic, state) as events at their positions; a stream's
-        id is parsed once per run of its events."""
+    def _read_log(self, cur: Any, sql: str, params: Sequence[Any]) -> list[Positioned]:
+        """The rows of a `_log_select` query as events at their positions, read as plain
+        tuples; a stream's id is parsed once per run of its events."""
+        with self.tuple_rows(cur):
+            cur.execute(sql, params)
+            rows = cur.fetchall()
         out: list[Positioned] = []
         last: Any = None
         last_id = UUID(int=0)
-        for row in rows:
-            oid = row["oid"]
+        for pos, oid, ver, topic, state in rows:
             if oid != last:
                 last, last_id = oid, self.stream_id(oid)
-            out.append(
-                (int(row["pos"]), StoredEvent(last_id, row["ver"], row["topic"], row["state"]))
-            )
+            out.append((pos, StoredEvent(last_id, ver, topic, state)))
         return out
 
     def _log_select(self) -> str:
@@ -320,12 +320,12 @@ class Store(ABC):
         pos = self.position_column
         while True:
             with self.read() as cur:
-                cur.execute(
+                rows = self._read_log(
+                    cur,
                     self._log_select() + f"WHERE {pos} >= {self.ph} AND {pos} <= {self.ph} "
                     f"ORDER BY {pos} LIMIT {self.ph}",
                     (position, upper, page),
                 )
-                rows = self.positioned(cur.fetchall())
             if not rows:
                 return
             yield rows
@@ -334,8 +334,9 @@ class Store(ABC):
     def read_after(self, cur: Any, position: int) -> list[Positioned]:
         """Every event after `position`, read with `cur` (inside a transaction)."""
         pos = self.position_column
-        cur.execute(self._log_select() + f"WHERE {pos} > {self.ph} ORDER BY {pos}", (position,))
-        return self.positioned(cur.fetchall())
+        return self._read_log(
+            cur, self._log_select() + f"WHERE {pos} > {self.ph} ORDER BY {pos}", (position,)
+        )
 
     def scan_page(
         self,
@@ -364,8 +365,7 @@ class Store(ABC):
             params.extend(after)
         sql += f"ORDER BY originator_id, originator_version LIMIT {ph}"
         with self.read() as cur:
-            cur.execute(sql, (*params, page))
-            return self.positioned(cur.fetchall())
+            return self._read_log(cur, sql, (*params, page))
 
     def count_events(self, *, start: int, stop: int, prefix: str) -> int:
         """How many events with this topic prefix lie in positions [start, stop]."""

@@ -341,13 +341,15 @@ class SQLiteStore(Store):
 
     @contextmanager
     def tuple_rows(self, cur: Any) -> Iterator[None]:
-        """While inside: `cur` returns rows as plain tuples."""
-        factory = cur.row_factory
-        cur.row_factory = None
+        """While inside: `cur` returns rows as plain tuples (a write transaction's cursor
+        is the library's wrapper of the sqlite3 one)."""
+        inner = getattr(cur, "sqlite_cursor", cur)
+        factory = inner.row_factory
+        inner.row_factory = None
         try:
             yield
         finally:
-            cur.row_factory = factory
+            inner.row_factory = factory
 
     @contextmanager
     def write(self) -> Iterator[Any]:

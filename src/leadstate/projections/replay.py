@@ -53,18 +53,21 @@ def scan_streams(
                 pending = []
             pending.append(item)
         tail = pending[-1][1]
-        last = (store.stream_value(_uuid(tail.originator_id)), tail.originator_version)
+        last = (store.stream_value(stream_uuid(tail.originator_id)), tail.originator_version)
         if done:
-            yield StreamPage(done, store.cursor_text(_uuid(done[-1][0][1].originator_id)), count)
+            yield StreamPage(
+                done, store.cursor_text(stream_uuid(done[-1][0][1].originator_id)), count
+            )
         if len(rows) < page:
             break
     if pending:
         yield StreamPage(
-            [pending], store.cursor_text(_uuid(pending[0][1].originator_id)), len(pending)
+            [pending], store.cursor_text(stream_uuid(pending[0][1].originator_id)), len(pending)
         )
 
 
-def _uuid(value: Any) -> UUID:
+def stream_uuid(value: Any) -> UUID:
+    """A stored event's stream id as a UUID."""
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
@@ -166,7 +169,7 @@ def latest_versions(events: Sequence[Positioned], prefix: str) -> dict[UUID, int
     versions: dict[UUID, int] = {}
     for _position, stored in events:
         if stored.topic.startswith(prefix):
-            key = _uuid(stored.originator_id)
+            key = stream_uuid(stored.originator_id)
             if stored.originator_version > versions.get(key, 0):
                 versions[key] = stored.originator_version
     return versions

@@ -10,13 +10,13 @@ import signal
 import sys
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID
 
 from leadstate.domain import Lead
 from leadstate.persistence.engine import Engine
 from leadstate.projections import registry
 from leadstate.projections.models import ReadModelSpec, spec_for
-from leadstate.projections.replay import fold, page_mapper, scan_streams
+from leadstate.projections.replay import fold, page_mapper, scan_streams, stream_uuid
+from leadstate.runtime import tune_collector
 from leadstate.settings import Settings
 
 log = logging.getLogger("leadstate.projections")
@@ -53,7 +53,7 @@ def scan_part(
     ):
         check()
         if is_lead:
-            keys.load_scan_page([UUID(str(s[0][1].originator_id)) for s in streams.streams])
+            keys.load_scan_page([stream_uuid(s[0][1].originator_id) for s in streams.streams])
         aggregates = [fold(mapper, [e for _p, e in stream]) for stream in streams.streams]
         done += streams.events
         with store.write() as cur:
@@ -118,4 +118,5 @@ def _scan_worker(job: dict[str, Any]) -> int:
 def scan_worker_main() -> None:
     """Entry point of a scanning process: the job as JSON on stdin."""
     logging.basicConfig(level=logging.WARNING)
+    tune_collector()
     raise SystemExit(_scan_worker(json.loads(sys.stdin.read())))
