@@ -17,6 +17,7 @@ from leadstate.settings import Settings
 from leadstate.workers.start import job_runner
 from tests.backends import open_service, wired
 from tests.bench.common import Row, database, lead_rows, load, new_lead, pg_url
+from tests.bench.loading import loader_rows_limit
 
 RAW_BATCH = 2_000  # rows per transaction of the raw limit, as a job's batch
 
@@ -122,6 +123,7 @@ def bench_bulk(backend: str, n: int, rows: list[Row]) -> None:
     with database(backend) as (settings, sibling):
         app = open_service(settings.model_copy(update={"batch_size": RAW_BATCH}))
         loaded = n / load(app, 1, 1, n)
+        rows_by_sql = loader_rows_limit(app, settings, sibling)
         ours = cancel_job(app, 1)
         app.close()
         library = library_save(backend, sibling, min(n, 50_000))
@@ -135,6 +137,18 @@ def bench_bulk(backend: str, n: int, rows: list[Row]) -> None:
             limit=library,
             limit_name="library save() of 1,000 new aggregates",
             goal=2.0,
+        )
+    )
+    rows.append(
+        Row(
+            backend,
+            f"loader, {n:,} leads, beside its own rows",
+            loaded,
+            "leads/s",
+            limit=rows_by_sql,
+            limit_name="the rows it wrote, re-inserted by raw SQL, a chunk per txn",
+            note=f"that limit is {rows_by_sql / library:.2f}x the library's save: the ceiling "
+            "of the row above",
         )
     )
     rows.append(
