@@ -522,6 +522,12 @@ class Store(ABC):
         """A plain INSERT of `columns`."""
         return f"INSERT INTO {qualified} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})"
 
+    def insert_rows(
+        self, cur: Any, qualified: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many new rows at once (a rebuild's bulk phase): one `executemany`."""
+        cur.executemany(self.insert_sql(qualified, columns), rows)
+
     def upsert_sql(self, qualified: str, columns: Sequence[str], key: str) -> str:
         """An INSERT of `columns` that replaces the row of an existing `key`."""
         sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)

@@ -254,6 +254,15 @@ class PostgresStore(Store):
         with self.datastore.transaction(commit=False) as cur:
             yield cur
 
+    def insert_rows(
+        self, cur: Any, qualified: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many new rows at once by COPY (no statement per row, values dumped by
+        psycopg's C adapters)."""
+        with cur.copy(f"COPY {qualified} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     @contextmanager
     def tuple_rows(self, cur: Any) -> Iterator[None]:
         """While inside: `cur` returns rows as plain tuples."""

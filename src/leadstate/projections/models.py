@@ -86,11 +86,9 @@ class ReadModelSpec(ABC):
         """The stream whose aggregate makes the row with this key."""
         raise NotImplementedError(f"{self.name} is not verified row by row")
 
-    def insert_sql(self, store: Store, table: str, *, upsert: bool) -> str:
-        """The INSERT (or upsert by `key`) of this model's rows into `table`."""
-        if upsert:
-            return store.upsert_sql(store.qualify(table), self.columns, self.key)
-        return store.insert_sql(store.qualify(table), self.columns)
+    def upsert_sql(self, store: Store, table: str) -> str:
+        """The upsert (by `key`) of this model's rows into `table`."""
+        return store.upsert_sql(store.qualify(table), self.columns, self.key)
 
     @property
     def topic_prefix(self) -> str:
@@ -128,7 +126,7 @@ class TableSpec(ReadModelSpec):
         if rows:
             at = self.columns.index(self.key)
             rows.sort(key=lambda r: r[at])  # appends to the key's b-tree, mostly
-            cur.executemany(self.insert_sql(store, table, upsert=False), rows)
+            store.insert_rows(cur, store.qualify(table), self.columns, rows)
 
     def expected(self, aggregate: Any) -> dict[Any, Row | None]:
         """One row (or none) per aggregate."""
@@ -153,7 +151,7 @@ class TableSpec(ReadModelSpec):
                 f"DELETE FROM {store.qualify(table)} WHERE {self.key} = {store.ph}", gone
             )
         if rows:
-            cur.executemany(self.insert_sql(store, table, upsert=True), rows)
+            cur.executemany(self.upsert_sql(store, table), rows)
 
 
 def _lead_row(lead: Lead) -> Row | None:
@@ -249,13 +247,13 @@ class CallsSpec(ReadModelSpec):
         """Every call record of these leads."""
         rows = [r for lead in aggregates for r in outreach.call_rows(lead)]
         if rows:
-            cur.executemany(self.insert_sql(store, table, upsert=False), rows)
+            store.insert_rows(cur, store.qualify(table), self.columns, rows)
 
     def write_tail(self, store: Store, cur: Any, table: str, aggregates: Sequence[Any]) -> None:
         """Upsert these leads' call records (a deletion removes none)."""
         rows = [r for lead in aggregates for r in outreach.call_rows(lead)]
         if rows:
-            cur.executemany(self.insert_sql(store, table, upsert=True), rows)
+            cur.executemany(self.upsert_sql(store, table), rows)
 
 
 CALLS = CallsSpec()
