@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
+from leadstate.persistence.postgres import STAGE_FROM
 from leadstate.settings import Settings
 from tests.backends import open_service
 from tests.integration._support import act, load, row
 
 THREADS = 8
 ROUNDS = 12
+STAGED = STAGE_FROM + 6  # leads of every fourth load: PostgreSQL stages their events by COPY
 
 
 def _write(settings_json: str, process: int, barrier: Any, out: Any) -> None:
@@ -28,7 +30,8 @@ def _write(settings_json: str, process: int, barrier: Any, out: Any) -> None:
         try:
             for r in range(ROUNDS):
                 campaign = 100 * process + n
-                ids = load(service, [row() for _ in range(1 + r % 3)], campaign=campaign).lead_ids
+                size = STAGED if r % 4 == 3 else 1 + r % 3
+                ids = load(service, [row() for _ in range(size)], campaign=campaign).lead_ids
                 act(service, "CANCEL_LEADS" if r % 2 else "PAUSE_LEADS", {"leadIds": ids})
         except Exception as error:
             errors.append(repr(error))
