@@ -29,6 +29,12 @@ POLL_SECONDS = 0.2
 STANDBY_SECONDS = 1.0
 WAKE_BACKSTOP_SECONDS = 1.5
 MAINTENANCE_SECONDS = 10.0
+# The leader renews its lease at most this often (a write each time: on SQLite it waits
+# for the one writer like every command), well within the lease's seconds.
+RENEW_SECONDS = LEASE_SECONDS / 4
+# After a pass that applied events, the next waits this long, so that under a stream of
+# commits one pass takes many of them rather than one read and write per commit.
+DEBOUNCE_SECONDS = 0.05
 
 
 class FollowerWorker(Worker):
@@ -45,6 +51,7 @@ class FollowerWorker(Worker):
         self.failed: dict[str, str] = {}  # read models stopped here, and why
         self._maintained = time.monotonic()
         self._waiter: CommitWaiter | None = None
+        self._renewed = -RENEW_SECONDS  # when the lease was last claimed (monotonic)
 
     def _lead(self, leading: bool) -> None:
         if leading != self.leading.is_set():
@@ -57,7 +64,7 @@ class FollowerWorker(Worker):
 
     def run_once(self) -> bool:
         """Lead and catch every followed read model up; stand by when another leads."""
-        if not self.lease.claim():
+        if not self._claim():
             self._lead(False)
             self._stop.wait(STANDBY_SECONDS)
             return False
@@ -78,10 +85,22 @@ class FollowerWorker(Worker):
         if time.monotonic() - self._maintained > MAINTENANCE_SECONDS:
             self._maintained = time.monotonic()
             registry.drop_retired(self.store)
+        if total > 0:
+            self._stop.wait(DEBOUNCE_SECONDS)
         return total > 0
 
-    def _renew(self) -> None:
+    def _claim(self) -> bool:
+        """Hold the lease: claimed again once `RENEW_SECONDS` passed since the last claim."""
+        now = time.monotonic()
+        if self.leading.is_set() and now - self._renewed < RENEW_SECONDS:
+            return True
         if not self.lease.claim():
+            return False
+        self._renewed = now
+        return True
+
+    def _renew(self) -> None:
+        if not self._claim():
             self._lead(False)
             raise LeaseLost("another process took the follower lease over")
 
