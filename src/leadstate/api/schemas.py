@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     WithJsonSchema,
 )
+from starlette.responses import Response
 from typing_extensions import TypeAliasType
 
 from leadstate.domain import SYSTEM_DISPOSITIONS, LeadAction, LeadState
@@ -115,6 +116,16 @@ class OmitsNone(BaseModel):
     def wire(self) -> dict[str, Any]:
         """The JSON body: no `null` anywhere."""
         return self.model_dump(mode="json", exclude_none=True)
+
+    def response(self, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+        """The same body as a response, serialized once by pydantic (a route returning
+        it skips FastAPI's second validation of its response model)."""
+        return Response(
+            self.model_dump_json(exclude_none=True),
+            status_code=status_code,
+            headers=headers,
+            media_type="application/json",
+        )
 
 
 # -- errors -----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from leadstate.api.auth import API_PREFIX, ActionKey, LeadReaderKey, ReadKey, WriteKey
 from leadstate.api.bodies import (
@@ -165,7 +165,7 @@ def perform_lead_action(
     request: Request,
     leadAction: Annotated[LeadAction, Query(description="The action (SPEC §2).")],
     body: Annotated[LeadManagerRequest | None, Body()] = None,
-) -> LeadActionResult | JSONResponse:
+) -> Response:
     """Apply `leadAction` to every lead `campaignLeadSearchCriteria` selects, with
     `leadActionParams.paramMap`; each changed lead gets its own event. Params are checked
     before anything changes. Scope `leads:write`; DELETE_LEADS needs `leads:delete` and
@@ -177,12 +177,10 @@ def perform_lead_action(
     )
     if isinstance(result, dict):
         location = request.url_for("get_job", accountId=str(account), jobId=result["jobId"])
-        return JSONResponse(
-            JobAccepted.model_validate(job_accepted(result)).wire(),
-            status_code=202,
-            headers={"Location": location.path},
+        return JobAccepted.model_validate(job_accepted(result)).response(
+            202, {"Location": location.path}
         )
-    return LeadActionResult.model_validate(action_result(result))
+    return LeadActionResult.model_validate(action_result(result)).response()
 
 
 @router.get(
