@@ -162,6 +162,13 @@ class Store(ABC):
     def read(self) -> AbstractContextManager[Any]:
         """A read-only transaction's cursor."""
 
+    def read_latest(self) -> AbstractContextManager[Any]:
+        """A cursor whose statements each read the latest committed state, without one
+        snapshot across them: no transaction to open and close where that costs round
+        trips (PostgreSQL). For reads of one statement, or whose rows are checked again
+        where they are used (a batch's statuses: the save checks each version)."""
+        return self.read()
+
     @abstractmethod
     def write(self) -> AbstractContextManager[Any]:
         """A read-write transaction's cursor (committed on success)."""

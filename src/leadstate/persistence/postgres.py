@@ -35,7 +35,7 @@ from eventsourcing.utils import retry
 from psycopg import ClientCursor, Cursor
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from leadstate.persistence.base import Changes, CommitWaiter, Store, split_sql
 from leadstate.persistence.tables import COUNTERS, GENERATION, LEAD_KEYS
@@ -56,6 +56,7 @@ class LeadstatePostgresRecorder(PostgresApplicationRecorder):
         super().__init__(*args, **kwargs)
         # Connections whose session has the staging table (temporary: one per session).
         self._staging: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
+        self._tail_queries: dict[tuple[bool, bool, bool, int], str] = {}
 
     def create_table(self) -> None:
         """The library's DDL, one process at a time (the lock `PostgresStore.script` takes).
@@ -142,9 +143,43 @@ class LeadstatePostgresRecorder(PostgresApplicationRecorder):
     ) -> list[int]:
         """The writers' lock, the swap check, NOTIFY, the events, the positions, COMMIT:
         one simple-protocol query with its parameters bound here."""
-        statements: list[Any] = list(self.lock_table_statements)
+        positions = list(changes.positions) if stored_events and changes else []
+        shape = (generation is not None, staged, bool(stored_events), len(positions))
+        query = self._tail_queries.get(shape)
+        if query is None:
+            query = self._tail_queries[shape] = self._tail_query(*shape).as_string(conn)
         params: list[Any] = []
         if generation is not None:
+            params += [GENERATION, generation, _SWAPPED]
+        if stored_events and not staged:
+            params += [
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ]
+        if positions:
+            params += [self.store.events_table, *positions, self.store.events_table]
+        ids: list[int] = []
+        with ClientCursor(conn) as tail:
+            tail.execute(query, params)
+            while True:
+                if tail.description and tail.description[0].name == "notification_id":
+                    ids = [int(row["notification_id"]) for row in tail.fetchall()]
+                if not tail.nextset():
+                    break
+        return ids
+
+    def _tail_query(
+        self, checks_generation: bool, staged: bool, has_events: bool, positions: int
+    ) -> Composed:
+        """The tail's statements for one shape of write (see `_tail` for the parameters)."""
+        statements: list[Composable] = []
+        for lock in self.lock_table_statements:  # the library composes them
+            if not isinstance(lock, Composable):
+                raise TypeError(f"unexpected lock statement {lock!r}")
+            statements.append(lock)
+        if checks_generation:
             # A swap since the rows were routed fails the cast: the whole query aborts.
             statements.append(
                 SQL(
@@ -152,7 +187,6 @@ class LeadstatePostgresRecorder(PostgresApplicationRecorder):
                     "= %s), 0) = %s THEN '0' ELSE %s END AS INTEGER)"
                 ).format(Identifier(self.datastore.schema, COUNTERS))
             )
-            params += [GENERATION, generation, _SWAPPED]
         statements.append(SQL("NOTIFY {0}").format(Identifier(self.channel_name)))
         insert = SQL("INSERT INTO {} (originator_id, originator_version, topic, state) ").format(
             Identifier(self.datastore.schema, self.events_table_name)
@@ -165,7 +199,7 @@ class LeadstatePostgresRecorder(PostgresApplicationRecorder):
                     "ORDER BY n RETURNING notification_id"
                 )
             )
-        elif stored_events:
+        elif has_events:
             statements.append(
                 insert
                 + SQL(
@@ -173,26 +207,10 @@ class LeadstatePostgresRecorder(PostgresApplicationRecorder):
                     "RETURNING notification_id"
                 )
             )
-            params += [
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ]
-        if stored_events and changes and changes.positions:
-            sql, more = self.store.advance_to_last_insert_sql(changes.positions)
-            statements.append(SQL(sql))
-            params += more
+        if positions:
+            statements.append(SQL(self.store.advance_to_last_insert_sql(positions)))
         statements.append(SQL("COMMIT"))
-        ids: list[int] = []
-        with ClientCursor(conn) as tail:
-            tail.execute(SQL("; ").join(statements), params)
-            while True:
-                if tail.description and tail.description[0].name == "notification_id":
-                    ids = [int(row["notification_id"]) for row in tail.fetchall()]
-                if not tail.nextset():
-                    break
-        return ids
+        return SQL("; ").join(statements)
 
 
 def advisory_key(schema: str, name: str) -> int:
@@ -238,14 +256,11 @@ class PostgresStore(Store):
         self.events_table = f'"{self.schema}"."{events_table}"'
         self.events_table_name = events_table
 
-    def advance_to_last_insert_sql(self, positions: Sequence[str]) -> tuple[str, list[Any]]:
-        """An UPDATE that moves these read models' positions to the last notification id
-        its transaction inserted (the sequence's `currval`: the ids need no round trip)."""
-        last = "currval(pg_get_serial_sequence(%s, 'notification_id'))"
-        return (
-            self.advance_sql(len(positions), last),
-            [self.events_table, *positions, self.events_table],
-        )
+    def advance_to_last_insert_sql(self, positions: int) -> str:
+        """An UPDATE that moves `positions` read models' positions to the last notification
+        id its transaction inserted (the sequence's `currval`: the ids need no round trip);
+        its parameters: the events table, the read models' names, the events table."""
+        return self.advance_sql(positions, "currval(pg_get_serial_sequence(%s, 'notification_id'))")
 
     def _own_connection(self) -> psycopg.Connection[Any]:
         """A connection outside the pool, in autocommit."""
@@ -296,6 +311,18 @@ class PostgresStore(Store):
         """A read-only transaction."""
         with self.datastore.transaction(commit=False) as cur:
             yield cur
+
+    @contextmanager
+    def read_latest(self) -> Iterator[Cursor[DictRow]]:
+        """Statements in autocommit: one round trip each, no BEGIN and ROLLBACK."""
+        with self.datastore.get_connection() as conn:
+            conn.autocommit = True
+            try:
+                with conn.cursor() as cur:
+                    yield cur
+            finally:
+                if conn.info.transaction_status == TransactionStatus.IDLE:
+                    conn.autocommit = False
 
     def insert_rows(
         self, cur: Any, qualified: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]

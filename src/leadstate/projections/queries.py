@@ -36,11 +36,11 @@ class Queries:
         return self.store.qualify(self.tables[model])
 
     @contextmanager
-    def _cursor(self, cur: Any | None) -> Iterator[Any]:
+    def _cursor(self, cur: Any | None, *, latest: bool = False) -> Iterator[Any]:
         if cur is not None:
             yield cur
             return
-        with self.store.read() as own:
+        with self.store.read_latest() if latest else self.store.read() as own:
             yield own
 
     def lead_rows(self, lead_ids: Iterable[int], cur: Any | None = None) -> dict[int, Row]:
@@ -50,7 +50,8 @@ class Queries:
             f"SELECT {', '.join(lead_search.COLUMNS)} FROM {self.table('lead_search')} "
             "WHERE lead_id IN ({marks})"
         )
-        with self._cursor(cur) as c:
+        # Each row is one lead's state at its version (saves check the version again).
+        with self._cursor(cur, latest=True) as c:
             return {int(r["lead_id"]): r for r in self.store.select_in(c, sql, ids)}
 
     def statuses(self, lead_ids: Iterable[int]) -> dict[int, LeadStatus]:
@@ -59,7 +60,7 @@ class Queries:
             f"SELECT {', '.join(lead_search.STATUS_SELECT)} FROM {self.table('lead_search')} "
             "WHERE lead_id IN ({marks})"
         )
-        with self._cursor(None) as c:
+        with self._cursor(None, latest=True) as c:
             rows = self.store.select_in(c, sql, list(lead_ids), tuples=True)
         return {row[0]: lead_search.status_from_values(row) for row in rows}
 
