@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadstate.domain import DIALABLE_STATES, LeadState, normalize_phone, parse_time, utcnow
+from leadstate.domain.values import text_key
 from leadstate.persistence.base import from_micros, micros
 from leadstate.projections.lead_search import iso
 
@@ -134,3 +136,15 @@ def test_stored_times_round_trip_to_the_microsecond(moment: datetime) -> None:
     shown = iso(micros(moment))
     assert shown is not None and parse_time(shown) == moment
     assert shown.endswith("+00:00")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=24))
+def test_text_key_is_the_canonical_caseless_key_of_any_text(value: str) -> None:
+    expected = unicodedata.normalize("NFC", unicodedata.normalize("NFD", value).casefold())
+    assert text_key(value) == expected
+
+
+def test_text_key_of_ascii_text_is_its_lower_case() -> None:
+    assert text_key("Springfield IL 62701") == "springfield il 62701"
+    assert text_key("ÉMILE") == text_key("émile") == text_key("E\u0301mile")
