@@ -19,6 +19,13 @@ class Settings(BaseSettings):
         description="A SQLite file path, or a postgresql://user:pass@host:port/db URL.",
     )
     pg_schema: str = Field(default="public", description="PostgreSQL schema for every table.")
+    pg_random_page_cost: float | None = Field(
+        default=1.1,
+        gt=0,
+        description="PostgreSQL: the planner's cost of a random page read in this service's "
+        "sessions (the server's default, 4, is for spinning disks and makes it walk a whole "
+        "table in leadId order rather than seek a campaign's leads); empty: the server's.",
+    )
     sqlite_synchronous: str = Field(
         default="NORMAL",
         description="SQLite durability: NORMAL (WAL; a power cut may lose the last "

@@ -81,7 +81,10 @@ class Engine:
             recorder = self.factory.application_recorder()
             assert isinstance(recorder, LeadstatePostgresRecorder)
             self.store: Store = PostgresStore(
-                recorder.datastore, recorder.events_table_name, recorder.channel_name
+                recorder.datastore,
+                recorder.events_table_name,
+                recorder.channel_name,
+                random_page_cost=settings.pg_random_page_cost,
             )
             recorder.store = self.store
         else:

@@ -249,9 +249,20 @@ class PostgresStore(Store):
     share_lock = " FOR SHARE"
     position_column = "notification_id"
 
-    def __init__(self, datastore: PostgresDatastore, events_table: str, channel: str) -> None:
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        events_table: str,
+        channel: str,
+        *,
+        random_page_cost: float | None = None,
+    ) -> None:
         self.datastore = datastore
         self.channel = channel
+        self.session_settings = (
+            f"SET random_page_cost = {float(random_page_cost)}" if random_page_cost else ""
+        )
+        self._configured: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
         self.schema = datastore.schema
         self.events_table = f'"{self.schema}"."{events_table}"'
         self.events_table_name = events_table
@@ -309,13 +320,25 @@ class PostgresStore(Store):
     @contextmanager
     def read(self) -> Iterator[Cursor[DictRow]]:
         """A read-only transaction."""
-        with self.datastore.transaction(commit=False) as cur:
-            yield cur
+        with self.datastore.get_connection() as conn:
+            self._configure(conn)
+            with conn.transaction(force_rollback=True):
+                yield conn.cursor()
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        """This service's session settings, once per connection (outside a transaction)."""
+        if self.session_settings and conn not in self._configured:
+            autocommit = conn.autocommit
+            conn.autocommit = True
+            conn.execute(self.session_settings)
+            conn.autocommit = autocommit
+            self._configured.add(conn)
 
     @contextmanager
     def read_latest(self) -> Iterator[Cursor[DictRow]]:
         """Statements in autocommit: one round trip each, no BEGIN and ROLLBACK."""
         with self.datastore.get_connection() as conn:
+            self._configure(conn)
             conn.autocommit = True
             try:
                 with conn.cursor() as cur:

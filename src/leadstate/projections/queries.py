@@ -77,7 +77,7 @@ class Queries:
         """One page of the matching leads' rows."""
         clause, params = self._where(criteria, account_id)
         ph = self.store.ph
-        with self.store.read() as cur:
+        with self.store.read_latest() as cur:  # one statement
             cur.execute(
                 f"SELECT * FROM {self.table('lead_search')} WHERE {clause} ORDER BY {order} "
                 f"LIMIT {ph} OFFSET {ph}",
@@ -88,7 +88,7 @@ class Queries:
     def count(self, account_id: int, criteria: SearchCriteria) -> int:
         """How many leads match."""
         clause, params = self._where(criteria, account_id)
-        with self.store.read() as cur:
+        with self.store.read_latest() as cur:  # one statement
             cur.execute(
                 f"SELECT COUNT(*) AS n FROM {self.table('lead_search')} WHERE {clause}", params
             )
