@@ -55,3 +55,25 @@ def test_a_transaction_that_reads_before_writing_never_meets_another_processs_wr
         names = sorted(r["name"] for r in cur.fetchall())
     service.close()
     assert names == ["first", "second"]
+
+
+def test_a_connection_given_back_inside_a_transaction_is_rolled_back_first(
+    tmp_path: Path,
+) -> None:
+    """A COMMIT that fails (or any exit that skips it) must not hand the next writer a
+    connection still in a transaction: every later write would fail with "cannot start a
+    transaction within a transaction"."""
+    settings = Settings(db=str(tmp_path / "leadstate.db"))  # type: ignore[arg-type]
+    migrate(settings)
+    service = open_leadstate(settings)
+    try:
+        datastore = service.engine.factory.datastore
+        with datastore.get_connection(commit=True) as conn, conn.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(f"INSERT INTO {COUNTERS} (name, next_value) VALUES ('lost', 1)")
+        for _ in range(3):  # whichever pooled connection comes next
+            with service.store.write() as cur:
+                cur.execute(f"SELECT COUNT(*) AS n FROM {COUNTERS} WHERE name = 'lost'")
+                assert cur.fetchone()["n"] == 0, "the abandoned transaction was rolled back"
+    finally:
+        service.close()

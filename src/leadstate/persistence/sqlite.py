@@ -113,10 +113,17 @@ class LeadstateSQLitePool(SQLiteConnectionPool):
         return connection
 
     def put_connection(self, conn: SQLiteConnection) -> None:
-        """Give a connection back (and the writer lock with a write connection)."""
-        if conn.is_writer is True and self.writer_lock is not None:
-            self.writer_lock.release()
-        super().put_connection(conn)
+        """Give a connection back (and the writer lock with a write connection), never
+        inside a transaction: one whose COMMIT failed is rolled back here, so the next
+        writer does not meet "cannot start a transaction within a transaction"."""
+        try:
+            conn.rollback()  # a no-op unless a transaction is still open
+        except sqlite3.Error:
+            conn.close()  # too broken to roll back: the pool drops it
+        finally:
+            if conn.is_writer is True and self.writer_lock is not None:
+                self.writer_lock.release()
+            super().put_connection(conn)
 
     def close(self) -> None:
         """Close the connections and the lock file."""
@@ -136,11 +143,11 @@ class LeadstateSQLitePool(SQLiteConnectionPool):
                 if "locked" not in str(error) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA secure_delete = ON")
-        cursor.execute("PRAGMA journal_size_limit = 0")
-        cursor.execute(f"PRAGMA synchronous = {self.synchronous}")
-        cursor.execute("PRAGMA foreign_keys = ON")
+        with connection.cursor() as cursor:  # closed: no statement left active
+            cursor.execute("PRAGMA secure_delete = ON")
+            cursor.execute("PRAGMA journal_size_limit = 0")
+            cursor.execute(f"PRAGMA synchronous = {self.synchronous}")
+            cursor.execute("PRAGMA foreign_keys = ON")
         return connection
 
 
@@ -395,8 +402,10 @@ class SQLiteStore(Store):
         rebuilds every page (SPEC §5); it costs a copy of the database, like
         PostgreSQL's VACUUM FULL.
         """
-        with self.datastore.get_connection(commit=True) as conn:
-            cursor = conn.cursor()
+        with self.datastore.get_connection(commit=True) as conn, conn.cursor() as cursor:
             cursor.execute("VACUUM")
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # Read to its end and closed: a statement left active on this connection
+            # made the next writer's COMMIT fail ("SQL statements in progress").
+            cursor.fetchall()
         return True
