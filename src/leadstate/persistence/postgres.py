@@ -54,8 +54,6 @@ class LeadstatePostgresRecorder(PostgresApplicationRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Connections whose session has the staging table (temporary: one per session).
-        self._staging: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
         self._tail_queries: dict[tuple[bool, bool, bool, int], str] = {}
 
     def create_table(self) -> None:
@@ -92,17 +90,11 @@ class LeadstatePostgresRecorder(PostgresApplicationRecorder):
         """Rows first, then everything under the writers' lock, COMMIT included, in one
         message: the server holds the lock for its own work only, never waiting on us."""
         with self.datastore.get_connection() as conn:
+            self.store.prepare_session(conn)
             conn.autocommit = True  # the transaction is framed here, to end inside the tail
             staged = len(stored_events) >= STAGE_FROM
             try:
                 with conn.cursor() as curs:
-                    if staged and conn not in self._staging:
-                        curs.execute(
-                            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGED} (n integer, "
-                            "originator_id uuid, originator_version bigint, topic text, "
-                            "state bytea) ON COMMIT DELETE ROWS"
-                        )
-                        self._staging.add(conn)
                     curs.execute("BEGIN")
                     try:
                         generation = None
@@ -259,10 +251,13 @@ class PostgresStore(Store):
     ) -> None:
         self.datastore = datastore
         self.channel = channel
-        self.session_settings = (
-            f"SET random_page_cost = {float(random_page_cost)}" if random_page_cost else ""
-        )
-        self._configured: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
+        self._session_setup = [
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGED} (n integer, originator_id uuid, "
+            "originator_version bigint, topic text, state bytea) ON COMMIT DELETE ROWS"
+        ]
+        if random_page_cost:
+            self._session_setup.append(f"SET random_page_cost = {float(random_page_cost)}")
+        self._prepared: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
         self.schema = datastore.schema
         self.events_table = f'"{self.schema}"."{events_table}"'
         self.events_table_name = events_table
@@ -321,24 +316,29 @@ class PostgresStore(Store):
     def read(self) -> Iterator[Cursor[DictRow]]:
         """A read-only transaction."""
         with self.datastore.get_connection() as conn:
-            self._configure(conn)
+            self.prepare_session(conn)
             with conn.transaction(force_rollback=True):
                 yield conn.cursor()
 
-    def _configure(self, conn: psycopg.Connection[Any]) -> None:
-        """This service's session settings, once per connection (outside a transaction)."""
-        if self.session_settings and conn not in self._configured:
-            autocommit = conn.autocommit
-            conn.autocommit = True
-            conn.execute(self.session_settings)
+    def prepare_session(self, conn: psycopg.Connection[Any]) -> None:
+        """Once per connection, outside any transaction: the planner settings and the
+        temporary table that batches of events are staged in (`STAGE_FROM`)."""
+        if conn in self._prepared:
+            return
+        autocommit = conn.autocommit
+        conn.autocommit = True
+        try:
+            for statement in self._session_setup:
+                conn.execute(statement)
+        finally:
             conn.autocommit = autocommit
-            self._configured.add(conn)
+        self._prepared.add(conn)
 
     @contextmanager
     def read_latest(self) -> Iterator[Cursor[DictRow]]:
         """Statements in autocommit: one round trip each, no BEGIN and ROLLBACK."""
         with self.datastore.get_connection() as conn:
-            self._configure(conn)
+            self.prepare_session(conn)
             conn.autocommit = True
             try:
                 with conn.cursor() as cur:
